@@ -1,0 +1,47 @@
+"""Errors the user can act on.
+
+    KgError
+     +-- RecordError     a record that cannot be read or mapped (file, NCT ID, JSON path, problem)
+     +-- InputError      an input that cannot be opened at all (missing file, unknown format)
+"""
+
+from __future__ import annotations
+
+
+class KgError(Exception):
+    """Base of every error raised by ctgov-kg."""
+
+
+class RecordError(KgError, ValueError):
+    """A record that cannot be read or mapped, located by file, NCT ID and JSON path."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str | None = None,
+        nct_id: str | None = None,
+        path: str = "$",
+    ) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.source = source
+        self.nct_id = nct_id
+        self.path = path
+
+    def located(self, *, source: str | None = None, nct_id: str | None = None) -> RecordError:
+        """Return a copy that also names the file and the NCT ID, where they were unknown."""
+        return RecordError(
+            self.problem,
+            source=self.source or source,
+            nct_id=self.nct_id or nct_id,
+            path=self.path,
+        )
+
+    def __str__(self) -> str:
+        where = [self.source or "<input>", self.nct_id or "(no NCT ID)", self.path]
+        return f"{': '.join(where)}: {self.problem}"
+
+
+class InputError(KgError, OSError):
+    """An input path that cannot be opened or whose format is unknown."""
