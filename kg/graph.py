@@ -1,0 +1,94 @@
+"""The Python API's graph: an rdflib Dataset of studies (one named graph each) and its build report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import rdflib
+
+from kg.build import BuildReport
+from kg.namespaces import CTG, PREFIXES, STUDY
+
+FORMATS: dict[str, str] = {
+    ".nq": "nquads",
+    ".nt": "nt",
+    ".ttl": "turtle",
+    ".trig": "trig",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".owl": "xml",
+}
+QUAD_FORMATS = frozenset({"nquads", "trig", "json-ld"})
+
+
+def format_for(path: str | os.PathLike) -> str:
+    """The rdflib format name for an output path, by its extension.
+
+    :raises ValueError: for an extension that names no RDF format.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        known = " ".join(sorted(FORMATS))
+        raise ValueError(f"{path}: unknown output format {suffix or '(none)'!r}; use one of {known}")
+    return FORMATS[suffix]
+
+
+class KnowledgeGraph:
+    """Studies as RDF: ``dataset`` holds one named graph per study; ``report`` says how the build went."""
+
+    def __init__(self, dataset: rdflib.Dataset, report: BuildReport | None = None) -> None:
+        self.dataset = dataset
+        self.report = report if report is not None else BuildReport()
+        for prefix, namespace in PREFIXES.items():
+            dataset.bind(prefix, namespace, replace=True)
+
+    @property
+    def store(self) -> rdflib.Dataset:
+        """The underlying rdflib Dataset, for power users."""
+        return self.dataset
+
+    def __len__(self) -> int:
+        """The number of distinct triples over all studies."""
+        return len(self.union())
+
+    def studies(self) -> list[str]:
+        """The NCT IDs of the studies in the graph, sorted."""
+        studies = self.dataset.subjects(rdflib.RDF.type, rdflib.URIRef(CTG + "Study"))
+        return sorted(str(s).removeprefix(STUDY) for s in set(studies))
+
+    def quads(self) -> Iterator[tuple[rdflib.term.Node, ...]]:
+        """Every quad, study by study."""
+        for s, p, o, g in self.dataset.quads((None, None, None, None)):
+            if g is not None:
+                yield s, p, o, g
+
+    def union(self) -> rdflib.Graph:
+        """All studies' triples in one graph (shared nodes merged)."""
+        graph = rdflib.Graph()
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        for s, p, o, _ in self.quads():
+            graph.add((s, p, o))
+        return graph
+
+    def serialize(self, destination: str | os.PathLike, *, format: str | None = None) -> Path:
+        """Write the graph to a file, its format from the extension unless given; atomic."""
+        target = Path(destination)
+        fmt = format or format_for(target)
+        source = self.dataset if fmt in QUAD_FORMATS else self.union()
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=target.resolve().parent, prefix=".kg-", suffix=".part", delete=False
+        ) as tmp:
+            try:
+                source.serialize(tmp, format=fmt, encoding="utf-8")
+            except BaseException:
+                tmp.close()
+                os.unlink(tmp.name)
+                raise
+        os.replace(tmp.name, target)
+        return target

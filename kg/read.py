@@ -1,0 +1,304 @@
+"""Read ClinicalTrials.gov API v2 study records from files, pages, JSON Lines, directories, bulk
+zips and standard input, one at a time. What cannot be read comes out as a RecordError value, so
+one bad record never stops the others.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import stat
+import sys
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from typing import BinaryIO
+
+from kg.errors import InputError, RecordError
+
+MAX_BYTES = 256 * 2**20
+MAX_LITERAL = 16 * 2**20
+SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".txt", ".zip"})
+LINE_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+BOM = b"\xef\xbb\xbf"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError)
+_NCT_NAME = re.compile(r"(?:^|[/\\!])(NCT\d{8})\.json$", re.IGNORECASE)
+_NCT_TEXT = re.compile(rb"""["']nctId["']\s*:\s*["'](NCT\d{8})["']""")
+_KINDS = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One study record as read, with where it came from."""
+
+    data: dict
+    source: str
+    nct_id: str | None
+
+
+def records(
+    inputs: Iterable[str | os.PathLike] | str | os.PathLike, *, stdin: BinaryIO | None = None
+) -> Iterator[Record | RecordError]:
+    """Yield every study record found in the inputs, one at a time, or a RecordError for each one
+    that can't be read. ``-`` is standard input (``stdin`` if given, else ``sys.stdin.buffer``).
+
+    :raises InputError: at once, before anything is read, when an input path does not exist.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    paths = [os.fsdecode(p) for p in inputs]
+    for path in paths:
+        if path != "-" and not os.path.exists(path):
+            raise InputError(f"no such file or directory: {path}")
+    return _read(paths, stdin)
+
+
+def _read(paths: list[str], stdin: BinaryIO | None) -> Iterator[Record | RecordError]:
+    for path in paths:
+        if path == "-":
+            yield from _stream(stdin if stdin is not None else sys.stdin.buffer, "<stdin>")
+        elif os.path.isdir(path):
+            yield from _directory(path)
+        else:
+            yield from _file(path)
+
+
+def _directory(path: str) -> Iterator[Record | RecordError]:
+    try:
+        with os.scandir(path) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        yield RecordError(f"cannot list directory: {exc.strerror or exc}", source=path)
+        return
+    for entry in entries:
+        child = os.path.join(path, entry.name)
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _directory(child)
+        elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
+            yield from _file(child)
+
+
+def _file(path: str) -> Iterator[Record | RecordError]:
+    try:
+        with open(path, "rb") as stream:
+            if not path.lower().endswith(".zip") and stream.peek(4)[:4] not in ZIP_MAGIC:
+                info = os.fstat(stream.fileno())
+                yield from _stream(
+                    stream, path, info.st_size if stat.S_ISREG(info.st_mode) else None
+                )
+                return
+    except OSError as exc:
+        yield RecordError(f"cannot read: {exc.strerror or exc}", source=path, nct_id=_named(path))
+        return
+    yield from _zip(path)
+
+
+def _zip(path: str) -> Iterator[Record | RecordError]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield RecordError(f"not a readable zip archive: {exc}", source=path)
+        return
+    with archive:
+        for info in sorted(archive.infolist(), key=lambda info: info.filename):
+            base = info.filename.rsplit("/", 1)[-1]
+            if info.is_dir() or base.startswith(".") or not base.lower().endswith(".json"):
+                continue
+            source = f"{path}!{info.filename}"
+            try:
+                with archive.open(info) as member:
+                    yield from _stream(member, source, info.file_size)
+            except READ_ERRORS as exc:
+                yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
+
+
+def _stream(
+    stream: BinaryIO, source: str, size: int | None = None
+) -> Iterator[Record | RecordError]:
+    try:
+        yield from _content(stream, source, size)
+    except RecordError as exc:
+        yield exc.located(source=source, nct_id=_named(source))
+    except READ_ERRORS as exc:
+        yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
+
+
+def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[Record | RecordError]:
+    """Tell a JSON document, JSON Lines and a ``Raw JSON`` Python-literal dump apart by content."""
+    reader = _raw_lines(stream)
+    head: list[bytes] = []
+    while (line := next(reader, b"")) and _blank(line):
+        head.append(line)
+    if not line:
+        raise RecordError("empty file")
+    if line.startswith(ZIP_MAGIC):
+        raise RecordError("a zip archive can only be read from its own path")
+    head.append(line)
+    header = line.removeprefix(BOM).strip() == b"Raw JSON"
+    lines = os.path.splitext(source)[1].lower() in LINE_SUFFIXES
+    if not (lines or header) and (value := _json_or_none(line)) is not None:
+        while (line := next(reader, b"")) and _blank(line):
+            head.append(line)
+        if not line:
+            yield from _studies(value, source, _named(source))
+            return
+        head.append(line)
+        lines = True
+    if lines:
+        yield from _lines(chain(head, reader), source)
+        return
+    if header:
+        data, offset = stream.read(MAX_LITERAL + 1), sum(map(len, head))
+    else:
+        data, offset = b"".join(head), 0
+        if (size is not None and size > MAX_BYTES) or len(data) > MAX_BYTES:
+            raise RecordError("larger than 256 MiB")
+        data += stream.read(MAX_BYTES + 1 - len(data))
+        if len(data) > MAX_BYTES:
+            raise RecordError("larger than 256 MiB")
+    try:
+        value = _parse(
+            data, offset=offset, first_line=len(head) + 1 if header else 1, literal=header
+        )
+    except RecordError as exc:
+        raise exc.located(nct_id=_mentioned(data)) from None
+    yield from _studies(value, source, _named(source))
+
+
+def _lines(lines: Iterable[bytes], source: str) -> Iterator[Record | RecordError]:
+    offset = 0
+    for number, line in enumerate(lines, 1):
+        where, start, offset = f"{source}:{number}", offset, offset + len(line)
+        if _blank(line):
+            continue
+        try:
+            if len(line) > MAX_BYTES:
+                raise RecordError("line larger than 256 MiB")
+            value = _parse(line, offset=start, first_line=number)
+        except RecordError as exc:
+            yield exc.located(source=where, nct_id=_mentioned(line))
+            continue
+        yield from _studies(value, where)
+
+
+def _raw_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """Lines of at most 256 MiB + 1 byte; the rest of a longer line is skipped."""
+    while line := stream.readline(MAX_BYTES + 1):
+        if len(line) > MAX_BYTES and not line.endswith(b"\n"):
+            while (more := stream.readline(1 << 20)) and not more.endswith(b"\n"):
+                pass
+        yield line
+
+
+def _studies(
+    value: object, source: str, nct_id: str | None = None
+) -> Iterator[Record | RecordError]:
+    """One Record per study in a study object, an API page or a list of studies."""
+    if isinstance(value, dict) and "studies" in value:
+        entries, key, path = value["studies"], "studies", "$.studies"
+        if not isinstance(entries, list):
+            yield RecordError(
+                f"expected a list of studies, got {_kind(entries)}", source=source, path=path
+            )
+            return
+    elif isinstance(value, list):
+        entries, key, path = value, "", "$"
+    elif isinstance(value, dict):
+        yield Record(value, source, _nct_id(value))
+        return
+    else:
+        yield RecordError(
+            f"expected a study object, got {_kind(value)}", source=source, nct_id=nct_id
+        )
+        return
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            yield Record(entry, f"{source}#{key}[{i}]", _nct_id(entry))
+        else:
+            problem = f"expected a study object, got {_kind(entry)}"
+            yield RecordError(problem, source=source, path=f"{path}[{i}]")
+
+
+def _parse(data: bytes, *, offset: int = 0, first_line: int = 1, literal: bool = False) -> object:
+    """JSON text, or a Python literal when asked for or when it starts like one (``{'``)."""
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        raise RecordError(
+            f"not valid UTF-8 (byte 0x{byte:02x} at offset {offset + exc.start})"
+        ) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise RecordError("invalid JSON: nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        if not (literal or text.lstrip().startswith("{'")):
+            where = f"line {exc.lineno + first_line - 1}, column {exc.colno}"
+            raise RecordError(f"invalid JSON: {exc.msg} ({where})") from None
+    except ValueError as exc:
+        raise RecordError(f"invalid JSON: {exc}") from None
+    if len(data) > MAX_LITERAL:
+        raise RecordError("larger than 16 MiB, too large for a Python literal")
+    return _literal(text, first_line)
+
+
+def _literal(text: str, first_line: int) -> object:
+    body = text.lstrip()
+    if not body:
+        raise RecordError("no Python literal after the 'Raw JSON' line")
+    first_line += text.count("\n", 0, len(text) - len(body))
+    try:
+        return ast.literal_eval(body)
+    except SyntaxError as exc:
+        where = f"line {(exc.lineno or 1) + first_line - 1}, column {exc.offset}"
+        raise RecordError(f"invalid Python literal: {exc.msg} ({where})") from None
+    except (ValueError, TypeError) as exc:
+        found = re.match(r"(.*) on line (\d+): <", str(exc))
+        problem = f"{found[1]} (line {int(found[2]) + first_line - 1})" if found else str(exc)
+        raise RecordError(f"invalid Python literal: {problem}") from None
+    except RecursionError:
+        raise RecordError("invalid Python literal: nested too deeply") from None
+    except MemoryError:
+        raise RecordError("invalid Python literal: too large to evaluate") from None
+
+
+def _json_or_none(line: bytes) -> object:
+    try:
+        return json.loads(line.decode("utf-8").removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _blank(line: bytes) -> bool:
+    return not line.removeprefix(BOM).strip()
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else _KINDS.get(type(value), type(value).__name__)
+
+
+def _nct_id(data: dict) -> str | None:
+    section = data.get("protocolSection")
+    module = section.get("identificationModule") if isinstance(section, dict) else None
+    nct_id = module.get("nctId") if isinstance(module, dict) else None
+    return nct_id if isinstance(nct_id, str) else None
+
+
+def _named(source: str) -> str | None:
+    """The NCT ID in a file or zip member name such as ``NCT01234567.json``."""
+    match = _NCT_NAME.search(source)
+    return match.group(1).upper() if match else None
+
+
+def _mentioned(data: bytes) -> str | None:
+    """The NCT ID given as ``nctId`` in text that could not be parsed."""
+    match = _NCT_TEXT.search(data)
+    return match.group(1).decode() if match else None

@@ -1,0 +1,172 @@
+"""Where mapped records go: an N-Quads/N-Triples file written as it streams, or an rdflib Dataset.
+
+Every sink takes whole records (:meth:`add`) and can drop a record it already took
+(:meth:`remove`), which is how a newer version of a study replaces an older one seen earlier.
+Files are written to a temporary file beside the target and renamed at :meth:`close`, so an
+interrupted build never leaves a truncated file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Protocol
+
+import rdflib
+
+from kg.mapping import MappedRecord
+from kg.namespaces import GRAPH, STUDY
+from kg.terms import Lit, Quad, Term, nt_term
+
+
+_PER_STUDY = (STUDY, GRAPH)
+
+
+class Sink(Protocol):
+    """What the build loop needs of a destination."""
+
+    def add(self, record: MappedRecord) -> None: ...
+
+    def remove(self, graph: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NQuadsSink:
+    """Streams N-Quads (or N-Triples, ``triples=True``) to a file or to standard output.
+
+    Lines go to a temporary file as records arrive; :meth:`close` moves it into place, leaving
+    out any record that :meth:`remove` dropped. N-Triples has no graph names, so the triples
+    about shared nodes (organizations, conditions, MeSH terms) are written once.
+    """
+
+    def __init__(self, target: str | os.PathLike | IO[bytes], *, triples: bool = False) -> None:
+        self._target = target
+        self._triples = triples
+        directory = None if hasattr(target, "write") else Path(target).resolve().parent
+        self._tmp = tempfile.NamedTemporaryFile(
+            "wb", dir=directory, prefix=".kg-build-", suffix=".part", delete=False
+        )
+        self._spans: dict[str, tuple[int, int]] = {}
+        self._dropped: list[tuple[int, int]] = []
+        self._shared_seen: set[str] = set()
+        self.quads = 0
+
+    def add(self, record: MappedRecord) -> None:
+        """Write one record's quads."""
+        start = self._tmp.tell()
+        self._tmp.write(self._encode(record.quads).encode("utf-8"))
+        self._spans[record.graph] = (start, self._tmp.tell())
+        self.quads += len(record.quads)
+
+    def _encode(self, quads: list[Quad]) -> str:
+        if not self._triples:
+            return "".join(f"<{s}> <{p}> {nt_term(o)} <{g}> .\n" for s, p, o, g in quads)
+        lines = []
+        seen = self._shared_seen
+        for s, p, o, _ in quads:
+            line = f"<{s}> <{p}> {nt_term(o)} .\n"
+            if not s.startswith(_PER_STUDY):
+                if line in seen:
+                    continue
+                seen.add(line)
+            lines.append(line)
+        return "".join(lines)
+
+    def remove(self, graph: str) -> None:
+        """Drop a record written earlier (its lines are skipped when the file is moved into place)."""
+        span = self._spans.pop(graph, None)
+        if span is not None:
+            self._dropped.append(span)
+
+    def close(self) -> None:
+        """Move the finished output into place (or copy it to the stream)."""
+        self._tmp.close()
+        try:
+            if hasattr(self._target, "write"):
+                with open(self._tmp.name, "rb") as src:
+                    self._copy(src, self._target)
+                self._target.flush()
+            elif not self._dropped:
+                os.replace(self._tmp.name, self._target)
+            else:
+                final = Path(self._target)
+                with (
+                    open(self._tmp.name, "rb") as src,
+                    tempfile.NamedTemporaryFile(
+                        "wb", dir=final.resolve().parent, prefix=".kg-build-", delete=False
+                    ) as dst,
+                ):
+                    self._copy(src, dst)
+                os.replace(dst.name, final)
+        finally:
+            if os.path.exists(self._tmp.name):
+                os.unlink(self._tmp.name)
+
+    def abort(self) -> None:
+        """Forget the output: nothing is written under the target's name."""
+        self._tmp.close()
+        if os.path.exists(self._tmp.name):
+            os.unlink(self._tmp.name)
+
+    def _copy(self, src: IO[bytes], dst: IO[bytes]) -> None:
+        position = 0
+        for start, end in sorted(self._dropped):
+            _copy_range(src, dst, position, start)
+            position = end
+        src.seek(position)
+        shutil.copyfileobj(src, dst)
+
+
+def _copy_range(src: IO[bytes], dst: IO[bytes], start: int, end: int) -> None:
+    src.seek(start)
+    remaining = end - start
+    while remaining > 0:
+        chunk = src.read(min(remaining, 1 << 20))
+        if not chunk:
+            break
+        dst.write(chunk)
+        remaining -= len(chunk)
+
+
+class DatasetSink:
+    """Collects records in an rdflib Dataset, one named graph per study (small data, Python API)."""
+
+    def __init__(self, dataset: rdflib.Dataset | None = None) -> None:
+        self.dataset = dataset if dataset is not None else rdflib.Dataset(default_union=True)
+        self._iris: dict[str, rdflib.URIRef] = {}
+
+    def add(self, record: MappedRecord) -> None:
+        """Add one record's quads to its named graph."""
+        graph = self.dataset.graph(rdflib.URIRef(record.graph))
+        to_rdflib = self.term
+        graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o, _ in record.quads)
+
+    def remove(self, graph: str) -> None:
+        """Drop the named graph of a record added earlier."""
+        self.dataset.remove_graph(rdflib.URIRef(graph))
+
+    def close(self) -> None:
+        """Nothing to flush: the dataset is the result."""
+
+    def term(self, term: Term) -> rdflib.term.Node:
+        """The rdflib form of a term (IRIs interned, since most repeat)."""
+        if type(term) is str:
+            iri = self._iris.get(term)
+            if iri is None:
+                iri = self._iris[term] = rdflib.URIRef(term)
+            return iri
+        assert isinstance(term, Lit)
+        if term.lang:
+            return rdflib.Literal(term.lex, lang=term.lang)
+        if term.datatype is None:
+            return rdflib.Literal(term.lex)
+        return rdflib.Literal(term.lex, datatype=self.term(term.datatype))
+
+
+def stdout_binary() -> IO[bytes]:
+    """Standard output as bytes (for ``-o -``)."""
+    return sys.stdout.buffer

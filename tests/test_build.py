@@ -1,0 +1,218 @@
+"""``kg build`` and ``kg.build``: whole inputs, failures beside good records, duplicates, formats."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import rdflib
+from conftest import CTGOV, PARTIAL, RECORD_FILES, SEED
+from rdflib.compare import isomorphic
+
+import kg
+from kg.build import run
+from kg.cli import main
+from kg.sinks import DatasetSink, NQuadsSink
+
+ALL_STUDIES = sorted({p.stem for p in RECORD_FILES} | {"NCT07366658"})
+
+
+def _dataset(path: Path) -> rdflib.Dataset:
+    ds = rdflib.Dataset(default_union=True)
+    ds.parse(path, format="nquads")
+    return ds
+
+
+def test_every_shared_record_and_the_seed_build_without_failure(tmp_path, capsys):
+    out = tmp_path / "all.nq"
+    assert main(["build", str(CTGOV), str(SEED), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    # 14 files + the page (whose study is also a file) + the seed
+    assert "read 16, converted 15, failed 0, duplicates 1" in err
+    ds = _dataset(out)
+    graphs = {str(g.identifier).rsplit("/", 1)[1] for g in ds.graphs() if len(g)}
+    assert graphs == set(ALL_STUDIES)
+
+
+def test_python_api_builds_the_same_graph_as_the_cli(tmp_path):
+    out = tmp_path / "all.nq"
+    assert main(["build", str(CTGOV), str(SEED), "-o", str(out), "-q"]) == 0
+    graph = kg.build([CTGOV, SEED])
+    assert graph.studies() == ALL_STUDIES
+    assert graph.report.ok
+    # build times differ between the two runs; everything else is the same
+    stamp = rdflib.URIRef("http://www.w3.org/ns/prov#generatedAtTime")
+    from_cli = rdflib.Graph()
+    for s, p, o, _ in _dataset(out).quads((None, None, None, None)):
+        if p != stamp:
+            from_cli.add((s, p, o))
+    assert isomorphic(from_cli, graph.union())
+
+
+def test_sample_build_needs_nothing_beside_the_package(tmp_path, capsys):
+    out = tmp_path / "sample.nq"
+    assert main(["build", "--sample", "-o", str(out)]) == 0
+    assert "failed 0" in capsys.readouterr().err
+    studies = {str(s).rsplit("/", 1)[1] for s in _dataset(out).subjects(rdflib.RDF.type, rdflib.URIRef(kg.mapping.CTG + "Study"))}
+    assert "NCT07366658" in studies
+    assert len(studies) == len(kg.sample_paths())
+
+
+def _good_and_bad(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(CTGOV / "NCT03475563.json", folder / "a_good.json")
+    (folder / "b_truncated.json").write_text('{"protocolSection": {"identificationModule": {')
+    (folder / "c_empty.json").write_text("")
+    (folder / "d_latin1.json").write_bytes('{"x": "caf\xe9"}'.encode("latin-1"))
+    (folder / "e_no_nct.json").write_text(json.dumps({"protocolSection": {"statusModule": {}}}))
+    wrong = json.loads((CTGOV / "NCT03418623.json").read_text())
+    wrong["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = "many"
+    (folder / "f_wrong_type.json").write_text(json.dumps(wrong))
+    shutil.copy(CTGOV / "NCT04207047.json", folder / "g_good.json")
+    return folder
+
+
+def test_malformed_inputs_fail_clearly_and_the_good_records_are_all_in(tmp_path, capsys):
+    folder = _good_and_bad(tmp_path)
+    out = tmp_path / "out.nq"
+    assert main(["build", str(folder), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "read 7, converted 2, failed 5" in err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 5
+    joined = "\n".join(lines)
+    assert "b_truncated.json" in joined
+    assert "c_empty.json" in joined and "empty" in joined
+    assert "d_latin1.json" in joined and "UTF-8" in joined
+    assert "e_no_nct.json" in joined and "$.protocolSection.identificationModule.nctId" in joined
+    assert (
+        "f_wrong_type.json: NCT03418623: $.protocolSection.designModule.enrollmentInfo.count: "
+        "expected an integer" in joined
+    )
+    graphs = {str(g.identifier) for g in _dataset(out).graphs() if len(g)}
+    assert graphs == {
+        "https://w3id.org/ctgov-kg/graph/NCT03475563",
+        "https://w3id.org/ctgov-kg/graph/NCT04207047",
+    }
+
+
+def test_strict_stops_at_the_first_failure_and_writes_nothing(tmp_path, capsys):
+    folder = _good_and_bad(tmp_path)
+    out = tmp_path / "out.nq"
+    assert main(["build", str(folder), "-o", str(out), "--strict"]) == 1
+    assert "b_truncated.json" in capsys.readouterr().err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".kg-build-*"))
+
+
+def test_failed_record_is_not_half_added():
+    sink = DatasetSink()
+    bad = {"protocolSection": {"identificationModule": {"nctId": "NCT00000002", "briefTitle": "x"},
+                               "conditionsModule": {"conditions": [1]}}}
+    stream = io.BytesIO(json.dumps(bad).encode())
+    report = run(["-"], sink, stdin=stream)
+    assert report.failed == 1 and report.converted == 0
+    assert len(sink.dataset) == 0
+
+
+def _with_version(nct_record: dict, date: str, title: str) -> dict:
+    record = json.loads(json.dumps(nct_record))
+    record["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = date
+    record["protocolSection"]["identificationModule"]["briefTitle"] = title
+    return record
+
+
+@pytest.mark.parametrize("newer_first", [True, False])
+def test_the_later_version_of_a_study_wins(tmp_path, capsys, newer_first):
+    base = json.loads((CTGOV / "NCT03475563.json").read_text())
+    old = _with_version(base, "2020-01-01", "Old title")
+    new = _with_version(base, "2024-06-30", "New title")
+    lines = [new, old] if newer_first else [old, new]
+    src = tmp_path / "two.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    out = tmp_path / "out.nq"
+    assert main(["build", str(src), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "read 2, converted 1, failed 0, duplicates 1" in err
+    assert "NCT03475563 seen before" in err
+    titles = {str(o) for o in _dataset(out).objects(None, rdflib.URIRef(kg.mapping.CTG + "briefTitle"))}
+    assert titles == {"New title"}
+
+
+def test_bulk_zip_and_stdin(tmp_path, monkeypatch, capsys):
+    archive = tmp_path / "ctg-studies.json.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in RECORD_FILES:
+            zf.write(path, path.name)
+    out = tmp_path / "zip.nq"
+    assert main(["build", str(archive), "-o", str(out), "-q"]) == 0
+    assert f"read {len(RECORD_FILES)}, converted {len(RECORD_FILES)}, failed 0" in capsys.readouterr().err
+
+    stdin = io.TextIOWrapper(io.BytesIO((CTGOV / "NCT03418623.json").read_bytes()))
+    monkeypatch.setattr("sys.stdin", stdin)
+    stdout = io.TextIOWrapper(io.BytesIO())
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert main(["build", "-", "-o", "-", "-q"]) == 0
+    stdout.flush()
+    text = stdout.buffer.getvalue().decode()
+    assert "<https://w3id.org/ctgov-kg/graph/NCT03418623> ." in text
+
+
+@pytest.mark.parametrize("suffix", [".ttl", ".nt", ".trig", ".jsonld", ".rdf"])
+def test_every_output_format_holds_the_same_triples(tmp_path, suffix):
+    reference = kg.build(CTGOV / "NCT00763412.json", built_at="2026-01-01T00:00:00Z").union()
+    out = tmp_path / f"out{suffix}"
+    assert main(["build", str(CTGOV / "NCT00763412.json"), "-o", str(out), "-q"]) == 0
+    parsed = rdflib.Dataset() if suffix in (".trig", ".jsonld") else rdflib.Graph()
+    parsed.parse(out, format=kg.graph.format_for(out))
+    triples = rdflib.Graph()
+    for s, p, o, *_ in (
+        parsed.quads((None, None, None, None)) if isinstance(parsed, rdflib.Dataset) else parsed
+    ):
+        if p != rdflib.URIRef("http://www.w3.org/ns/prov#generatedAtTime"):
+            triples.add((s, p, o))
+    reference.remove((None, rdflib.URIRef("http://www.w3.org/ns/prov#generatedAtTime"), None))
+    assert isomorphic(triples, reference)
+
+
+def test_unknown_output_extension_is_a_usage_error(tmp_path, capsys):
+    assert main(["build", str(SEED), "-o", str(tmp_path / "out.csv")]) == 2
+    assert "unknown output format '.csv'" in capsys.readouterr().err
+
+
+def test_missing_input_path_is_a_usage_error(tmp_path, capsys):
+    assert main(["build", str(tmp_path / "nope.json"), "-o", str(tmp_path / "o.nq")]) == 2
+    assert "nope.json" in capsys.readouterr().err
+
+
+def test_n_quads_and_dataset_sinks_give_isomorphic_graphs(tmp_path):
+    for path in [*RECORD_FILES, SEED]:
+        out = tmp_path / f"{path.stem}.nq"
+        nq = NQuadsSink(out)
+        run([path], nq, built_at="2026-01-01T00:00:00Z")
+        nq.close()
+        ds = DatasetSink()
+        run([path], ds, built_at="2026-01-01T00:00:00Z")
+        for graph in ds.dataset.graphs():
+            if len(graph):
+                parsed = _dataset(out).graph(graph.identifier)
+                assert isomorphic(parsed, graph), path.name
+
+
+def test_same_input_gives_byte_identical_output(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    first, second = tmp_path / "1.nq", tmp_path / "2.nq"
+    assert main(["build", str(CTGOV), "-o", str(first), "-q"]) == 0
+    assert main(["build", str(CTGOV), "-o", str(second), "-q"]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert b'"2026-01-01T00:00:00Z"' in first.read_bytes()
+
+
+def test_partial_fixtures_are_in_the_graph():
+    graph = kg.build([CTGOV / f"{n}.json" for n in sorted(PARTIAL)])
+    assert graph.studies() == sorted(PARTIAL)
