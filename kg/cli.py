@@ -1,11 +1,13 @@
-"""The ``kg`` command. Exit codes: 0 all went well, 1 some records failed, 2 unusable input or usage."""
+"""The ``kg`` command.
+
+Exit codes: 0 all went well, 1 some records failed, 2 unusable input or usage.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from kg.build import BuildReport, build_time, run
 from kg.errors import InputError, RecordError
@@ -110,7 +112,10 @@ def _build(args: argparse.Namespace) -> int:
             progress.done()
         if isinstance(exc, RecordError):
             print(f"error: {exc}", file=sys.stderr)
-            print("kg build: stopped at the first failure (--strict); nothing written", file=sys.stderr)
+            print(
+                "kg build: stopped at the first failure (--strict); nothing written",
+                file=sys.stderr,
+            )
             return 1
         raise
     if progress:

@@ -1,8 +1,8 @@
 """Errors the user can act on.
 
-    KgError
-     +-- RecordError     a record that cannot be read or mapped (file, NCT ID, JSON path, problem)
-     +-- InputError      an input that cannot be opened at all (missing file, unknown format)
+KgError
+ +-- RecordError     a record that cannot be read or mapped (file, NCT ID, JSON path, problem)
+ +-- InputError      an input that cannot be opened at all (missing file, unknown format)
 """
 
 from __future__ import annotations

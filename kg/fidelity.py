@@ -2,7 +2,9 @@
 
 A leaf counts as found when a triple of the record's graph holds its value: as the same text,
 as the typed literal the mapping makes of it (a date, an age as a duration, a number), or as
-the IRI made from it (MeSH IDs, browse terms, URLs). Leaves under :data:`LEFT_OUT` are not
+the IRI made from it (MeSH IDs, browse terms, URLs). Values are counted, not just looked up:
+a value that stands in five leaves must stand in at least five triples, so a dropped flag is
+missed even when another ``true`` is in the graph. Leaves under :data:`LEFT_OUT` are not
 mapped on purpose and are counted apart.
 
 Run ``python -m kg.fidelity PATH...`` for the figures.
@@ -11,7 +13,9 @@ Run ``python -m kg.fidelity PATH...`` for the figures.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,39 +67,36 @@ def _forms(path: str, value: Any) -> set[str]:
         return {str(value), values.decimal(value).lex}
     forms = {value, value.strip()}
     forms.update(parse(value)[0].lex for parse in (values.age, values.date_time))
-    link = web_link(value)
-    forms.add(link if isinstance(link, str) else link.lex)
+    forms.add(web_link(value))
     if ".meshes[" in path or ".ancestors[" in path:
-        try:
+        with suppress(ValueError):
             forms.add(mesh_iri(value))
-        except ValueError:
-            pass
     return forms
 
 
 def measure(record: Record) -> Fidelity:
     """Map one record and look for each of its leaves in its graph."""
     mapped = map_record(record.data, source=record.source)
-    terms: set[str] = set()
-    tails: set[str] = set()
+    available: Counter[str] = Counter()
     for s, _, o, _ in mapped.quads:
-        for term in (s, o):
-            if isinstance(term, Lit):
-                terms.add(term.lex)
-            else:
-                terms.add(term)
-                tails.add(term.rsplit("/", 1)[-1])
+        if isinstance(o, Lit):
+            available[o.lex] += 1
+        else:
+            available[o] += 1
+            available[o.rsplit("/", 1)[-1]] += 1
+        available[s.rsplit("/", 1)[-1]] += 1
     result = Fidelity(record.source, mapped.nct_id)
     for path, value in leaves(record.data):
         if any(path.startswith(prefix) for prefix in LEFT_OUT):
             result.left_out += 1
             continue
         result.leaves += 1
-        forms = _forms(path, value)
-        if forms & terms or (isinstance(value, str) and value in tails):
-            result.found += 1
-        else:
+        form = next((f for f in _forms(path, value) if available[f] > 0), None)
+        if form is None:
             result.missing.append(f"{path} = {value!r:.80}")
+        else:
+            available[form] -= 1
+            result.found += 1
     return result
 
 
@@ -110,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         total.leaves += f.leaves
         total.found += f.found
         total.left_out += f.left_out
-        print(f"{f.nct_id}  {f.found}/{f.leaves} leaves found ({f.ratio:.2%}), {f.left_out} left out")
+        print(
+            f"{f.nct_id}  {f.found}/{f.leaves} leaves found ({f.ratio:.2%}), {f.left_out} left out"
+        )
         for missing in f.missing:
             print(f"    missing {missing}")
     print(

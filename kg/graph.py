@@ -1,16 +1,17 @@
-"""The Python API's graph: an rdflib Dataset of studies (one named graph each) and its build report."""
+"""The Python API's graph: an rdflib Dataset, one named graph per study, and its build report."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import rdflib
 
-from kg.build import BuildReport
+from kg.build import BuildReport, run
 from kg.namespaces import CTG, PREFIXES, STUDY
+from kg.sinks import DatasetSink
 
 FORMATS: dict[str, str] = {
     ".nq": "nquads",
@@ -34,12 +35,14 @@ def format_for(path: str | os.PathLike) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         known = " ".join(sorted(FORMATS))
-        raise ValueError(f"{path}: unknown output format {suffix or '(none)'!r}; use one of {known}")
+        raise ValueError(
+            f"{path}: unknown output format {suffix or '(none)'!r}; use one of {known}"
+        )
     return FORMATS[suffix]
 
 
 class KnowledgeGraph:
-    """Studies as RDF: ``dataset`` holds one named graph per study; ``report`` says how the build went."""
+    """Studies as RDF: ``dataset``, one named graph per study; ``report``, how the build went."""
 
     def __init__(self, dataset: rdflib.Dataset, report: BuildReport | None = None) -> None:
         self.dataset = dataset
@@ -92,3 +95,28 @@ class KnowledgeGraph:
                 raise
         os.replace(tmp.name, target)
         return target
+
+
+def build(
+    inputs: Iterable[str | os.PathLike] | str | os.PathLike,
+    *,
+    strict: bool = False,
+    contact_details: bool = True,
+    built_at: str | None = None,
+) -> KnowledgeGraph:
+    """Build a graph from record files, directories, pages, JSON Lines or bulk zips.
+
+    Records that fail are listed in ``graph.report.errors``; the others are all in the graph.
+
+    :param inputs: one path or several.
+    :param strict: raise at the first record that fails instead of going on.
+    :param contact_details: False leaves out people's phone numbers and e-mail addresses.
+    :param built_at: an ``xsd:dateTime`` stated as the build time; None states none.
+    :raises RecordError: with ``strict``, for the first record that fails.
+    :raises InputError: when an input path does not exist.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    sink = DatasetSink()
+    report = run(inputs, sink, strict=strict, contact_details=contact_details, built_at=built_at)
+    return KnowledgeGraph(sink.dataset, report)

@@ -1,7 +1,7 @@
 """The IRI scheme: every IRI the graph mints, derived from the record alone (no hashes).
 
 - study             ``study/NCT07366658``
-- its parts         ``study/NCT07366658/arm/1``, ``.../intervention/2``, ``.../location/3/contact/1``
+- its parts         ``study/NCT07366658/arm/1``, ``.../location/3/contact/1``
 - its named graph   ``graph/NCT07366658``
 - organization      ``organization/<slug of the name>`` (shared by every study naming it)
 - condition         ``condition/<slug of the text>`` (shared likewise)

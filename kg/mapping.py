@@ -43,8 +43,8 @@ from kg.namespaces import (
     SCHEMA,
     TYPE,
 )
+from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, Term, has_scheme, web_link
 from kg.version import __version__
-from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, Term, web_link
 
 __all__ = ["MappedRecord", "map_record"]
 
@@ -103,7 +103,7 @@ def _fail(path: str, expected: str, value: Any) -> RecordError:
 
 
 def _need(value: Any, kind: type | tuple[type, ...], expected: str, path: str) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise _fail(path, expected, value)
 
 
@@ -166,6 +166,8 @@ def _enum(name: str) -> Kind:
 
 def _url(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
     _need(v, str, "a URL string", path)
+    if not has_scheme(v):
+        ctx.warn(path, f"{v!r} has no scheme; read as {web_link(v)}")
     ctx.add(s, p, web_link(v))
 
 
@@ -335,8 +337,8 @@ _IDENTIFICATION = _t(
             _t(
                 id=(DCT + "identifier", _str),
                 type=("secondaryIdType", _enum("SecondaryIdType")),
-                domain=("idDomain", _str),
-                link=("idLink", _url),
+                domain=("secondaryIdDomain", _str),
+                link=("secondaryIdLink", _url),
             ),
             label="id",
         ),
@@ -509,7 +511,7 @@ _OUTCOME = _t(
 
 def _outcomes(kind_name: str) -> Kind:
     return _nodes(
-        f"{kind_name.lower()}-outcome",
+        f"{kind_name.split('_')[0].lower()}-outcome",
         CTG + "Outcome",
         _OUTCOME,
         extra=((CTG + "outcomeType", Lit(kind_name)),),
@@ -519,7 +521,7 @@ def _outcomes(kind_name: str) -> Kind:
 _OUTCOMES = _t(
     primaryOutcomes=("primaryOutcome", _outcomes("PRIMARY")),
     secondaryOutcomes=("secondaryOutcome", _outcomes("SECONDARY")),
-    otherOutcomes=("otherOutcome", _outcomes("OTHER")),
+    otherOutcomes=("otherOutcome", _outcomes("OTHER_PRE_SPECIFIED")),
 )
 
 _SECTION_CLASS = {
@@ -539,8 +541,6 @@ def _criteria(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
         ctx.add(n, TYPE, _SECTION_CLASS.get(item.section, _SECTION_CLASS[None]))
         ctx.add(n, CTG + "position", Lit(str(i), XSD_INTEGER))
         ctx.add(n, LABEL, Lit(item.text))
-        if item.section:
-            ctx.add(n, CTG + "criterionSection", Lit(item.section))
         if item.heading:
             ctx.add(n, CTG + "criterionHeading", Lit(item.heading))
         del parents[item.level :]
@@ -550,7 +550,7 @@ def _criteria(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
 
 
 _ELIGIBILITY = _t(
-    eligibilityCriteria=("criteriaText", _criteria),
+    eligibilityCriteria=("eligibilityCriteria", _criteria),
     healthyVolunteers=("healthyVolunteers", _bool),
     sex=("sex", _enum("Sex")),
     genderBased=("genderBased", _bool),
@@ -640,7 +640,7 @@ _REFERENCES = _t(
                 id=(DCT + "identifier", _str),
                 type=("ipdType", _str),
                 url=(SCHEMA + "url", _url),
-                comment=(RDFS + "comment", _str),
+                comment=("ipdComment", _str),
             ),
             label="type",
         ),
@@ -665,7 +665,10 @@ def _arms_interventions(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
         v,
         _t(
             armGroups=("armGroup", _nodes("arm", CTG + "ArmGroup", _ARM_GROUP)),
-            interventions=("intervention", _nodes("intervention", CTG + "Intervention", _INTERVENTION)),
+            interventions=(
+                "intervention",
+                _nodes("intervention", CTG + "Intervention", _INTERVENTION),
+            ),
         ),
         path,
     )
@@ -849,8 +852,8 @@ _ANNOTATION = _t(
                                     CTG + "UnpostedEvent",
                                     _t(
                                         type=("unpostedEventType", _enum("UnpostedEventType")),
-                                        date=("eventDate", _date),
-                                        dateUnknown=("eventDateUnknown", _bool),
+                                        date=("unpostedEventDate", _date),
+                                        dateUnknown=("unpostedEventDateUnknown", _bool),
                                     ),
                                 ),
                             ),

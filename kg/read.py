@@ -181,7 +181,7 @@ def _lines(lines: Iterable[bytes], source: str) -> Iterator[Record | RecordError
         try:
             if len(line) > MAX_BYTES:
                 raise RecordError("line larger than 256 MiB")
-            value = _parse(line, offset=start, first_line=number)
+            value = _parse(line.rstrip(b"\r\n"), offset=start, first_line=number)
         except RecordError as exc:
             yield exc.located(source=where, nct_id=_mentioned(line))
             continue

@@ -1,4 +1,4 @@
-"""The one place that finds the files shipped with the package: sample records, ontology, shapes, queries.
+"""The one place that finds the files shipped with the package: sample, ontology, shapes, queries.
 
 In an installed package ``shapes/`` and ``queries/`` sit inside ``kg/``; in a source checkout
 they sit beside it, at the repository root.

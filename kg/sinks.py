@@ -21,7 +21,6 @@ from kg.mapping import MappedRecord
 from kg.namespaces import GRAPH, STUDY
 from kg.terms import Lit, Quad, Term, nt_term
 
-
 _PER_STUDY = (STUDY, GRAPH)
 
 
@@ -47,7 +46,7 @@ class NQuadsSink:
         self._target = target
         self._triples = triples
         directory = None if hasattr(target, "write") else Path(target).resolve().parent
-        self._tmp = tempfile.NamedTemporaryFile(
+        self._tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in close() or abort()
             "wb", dir=directory, prefix=".kg-build-", suffix=".part", delete=False
         )
         self._spans: dict[str, tuple[int, int]] = {}
@@ -77,7 +76,7 @@ class NQuadsSink:
         return "".join(lines)
 
     def remove(self, graph: str) -> None:
-        """Drop a record written earlier (its lines are skipped when the file is moved into place)."""
+        """Drop a record written earlier; its lines are left out when the file is moved in."""
         span = self._spans.pop(graph, None)
         if span is not None:
             self._dropped.append(span)

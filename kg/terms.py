@@ -66,9 +66,12 @@ def iri_safe(text: str) -> str:
     return _IRI_UNSAFE.sub(lambda m: quote(m.group(), safe=""), text)
 
 
-def web_link(url: str) -> Term:
-    """A URL from a record: an IRI when it has a scheme, else an ``xsd:anyURI`` literal."""
+def web_link(url: str) -> str:
+    """A URL from a record as an IRI; one without a scheme (``www.x.org``) is read as http."""
     url = url.strip()
-    if _SCHEME.match(url):
-        return iri_safe(url)
-    return Lit(url, XSD_ANYURI)
+    return iri_safe(url if _SCHEME.match(url) else "http://" + url)
+
+
+def has_scheme(url: str) -> bool:
+    """True when the URL names its scheme (``https:``, ``mailto:``...)."""
+    return _SCHEME.match(url.strip()) is not None

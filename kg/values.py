@@ -74,7 +74,9 @@ def age(text: str) -> tuple[Lit, bool]:
         return Lit(text), False
     designator, factor, is_time = spec
     amount = int(number) * factor
-    return Lit(f"PT{amount}{designator}" if is_time else f"P{amount}{designator}", XSD_DURATION), True
+    return Lit(
+        f"PT{amount}{designator}" if is_time else f"P{amount}{designator}", XSD_DURATION
+    ), True
 
 
 def decimal(value: float | int) -> Lit:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real records beside the repository (``../shared``) and their mapped graphs."""
+"""Shared fixtures: the real records beside the repository, in ``../shared``."""
 
 from __future__ import annotations
 

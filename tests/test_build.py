@@ -1,4 +1,4 @@
-"""``kg build`` and ``kg.build``: whole inputs, failures beside good records, duplicates, formats."""
+"""``kg build`` and ``kg.build``: inputs, failures beside good records, duplicates, formats."""
 
 from __future__ import annotations
 
@@ -57,7 +57,10 @@ def test_sample_build_needs_nothing_beside_the_package(tmp_path, capsys):
     out = tmp_path / "sample.nq"
     assert main(["build", "--sample", "-o", str(out)]) == 0
     assert "failed 0" in capsys.readouterr().err
-    studies = {str(s).rsplit("/", 1)[1] for s in _dataset(out).subjects(rdflib.RDF.type, rdflib.URIRef(kg.mapping.CTG + "Study"))}
+    studies = {
+        str(s).rsplit("/", 1)[1]
+        for s in _dataset(out).subjects(rdflib.RDF.type, rdflib.URIRef(kg.mapping.CTG + "Study"))
+    }
     assert "NCT07366658" in studies
     assert len(studies) == len(kg.sample_paths())
 
@@ -112,8 +115,12 @@ def test_strict_stops_at_the_first_failure_and_writes_nothing(tmp_path, capsys):
 
 def test_failed_record_is_not_half_added():
     sink = DatasetSink()
-    bad = {"protocolSection": {"identificationModule": {"nctId": "NCT00000002", "briefTitle": "x"},
-                               "conditionsModule": {"conditions": [1]}}}
+    bad = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT00000002", "briefTitle": "x"},
+            "conditionsModule": {"conditions": [1]},
+        }
+    }
     stream = io.BytesIO(json.dumps(bad).encode())
     report = run(["-"], sink, stdin=stream)
     assert report.failed == 1 and report.converted == 0
@@ -140,7 +147,9 @@ def test_the_later_version_of_a_study_wins(tmp_path, capsys, newer_first):
     err = capsys.readouterr().err
     assert "read 2, converted 1, failed 0, duplicates 1" in err
     assert "NCT03475563 seen before" in err
-    titles = {str(o) for o in _dataset(out).objects(None, rdflib.URIRef(kg.mapping.CTG + "briefTitle"))}
+    titles = {
+        str(o) for o in _dataset(out).objects(None, rdflib.URIRef(kg.mapping.CTG + "briefTitle"))
+    }
     assert titles == {"New title"}
 
 
@@ -151,7 +160,10 @@ def test_bulk_zip_and_stdin(tmp_path, monkeypatch, capsys):
             zf.write(path, path.name)
     out = tmp_path / "zip.nq"
     assert main(["build", str(archive), "-o", str(out), "-q"]) == 0
-    assert f"read {len(RECORD_FILES)}, converted {len(RECORD_FILES)}, failed 0" in capsys.readouterr().err
+    assert (
+        f"read {len(RECORD_FILES)}, converted {len(RECORD_FILES)}, failed 0"
+        in capsys.readouterr().err
+    )
 
     stdin = io.TextIOWrapper(io.BytesIO((CTGOV / "NCT03418623.json").read_bytes()))
     monkeypatch.setattr("sys.stdin", stdin)

@@ -138,7 +138,11 @@ def test_seed_eligibility(seed):
     first = eligibility + "/criterion/1"
     assert (first, TYPE, CTG + "InclusionCriterion") in seed
     assert (first, CTG + "position", Lit("1", XSD_INTEGER)) in seed
-    assert (first, LABEL, Lit("Understand and voluntarily sign the Informed Consent Form (ICF);")) in seed
+    assert (
+        first,
+        LABEL,
+        Lit("Understand and voluntarily sign the Informed Consent Form (ICF);"),
+    ) in seed
     kinds = {o for s, p, o in seed if p == TYPE and s.startswith(eligibility + "/criterion/")}
     assert kinds == {CTG + "InclusionCriterion", CTG + "ExclusionCriterion"}
 
@@ -224,12 +228,18 @@ def test_partial_record_maps_as_far_as_it_goes():
 
 
 def test_every_quad_is_in_the_study_graph_with_provenance():
-    mapped = map_record(load_record("NCT03475563"), source="x.json", built_at="2026-01-02T03:04:05Z")
+    mapped = map_record(
+        load_record("NCT03475563"), source="x.json", built_at="2026-01-02T03:04:05Z"
+    )
     graph = "https://w3id.org/ctgov-kg/graph/NCT03475563"
     assert {g for *_, g in mapped.quads} == {graph}
     got = {(s, p, o) for s, p, o, _ in mapped.quads if s == graph}
     assert (graph, DCT + "source", Lit("x.json")) in got
-    assert (graph, PROV + "wasDerivedFrom", "https://clinicaltrials.gov/api/v2/studies/NCT03475563") in got
+    assert (
+        graph,
+        PROV + "wasDerivedFrom",
+        "https://clinicaltrials.gov/api/v2/studies/NCT03475563",
+    ) in got
     assert any(p == PROV + "generatedAtTime" for _, p, _ in got)
     assert any(p == CTG + "recordVersion" for _, p, _ in got)
 
