@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import rdflib
 
+from kg.atomic import atomic_write
 from kg.build import BuildReport, run
 from kg.namespaces import CTG, PREFIXES, STUDY
 from kg.sinks import DatasetSink
@@ -84,16 +84,8 @@ class KnowledgeGraph:
         target = Path(destination)
         fmt = format or format_for(target)
         source = self.dataset if fmt in QUAD_FORMATS else self.union()
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=target.resolve().parent, prefix=".kg-", suffix=".part", delete=False
-        ) as tmp:
-            try:
-                source.serialize(tmp, format=fmt, encoding="utf-8")
-            except BaseException:
-                tmp.close()
-                os.unlink(tmp.name)
-                raise
-        os.replace(tmp.name, target)
+        with atomic_write(target) as out:
+            source.serialize(out, format=fmt, encoding="utf-8")
         return target
 
 

@@ -43,6 +43,7 @@ from kg.namespaces import (
     SCHEMA,
     TYPE,
 )
+from kg.read import nct_id_of
 from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, Term, has_scheme, web_link
 from kg.version import __version__
 
@@ -959,15 +960,6 @@ _STUDY_CLASS = {
     "INTERVENTIONAL": SCHEMA + "MedicalTrial",
     "OBSERVATIONAL": SCHEMA + "MedicalObservationalStudy",
 }
-
-
-def nct_id_of(data: Any) -> str | None:
-    """The record's NCT ID when it has one as a string, else None."""
-    try:
-        nct = data["protocolSection"]["identificationModule"]["nctId"]
-    except (KeyError, TypeError):
-        return None
-    return nct if isinstance(nct, str) else None
 
 
 def map_record(

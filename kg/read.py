@@ -34,16 +34,23 @@ _KINDS = {list: "list", str: "string", bool: "boolean", int: "number", float: "n
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One study record as read, with where it came from."""
+    """One study record as read, with where it came from.
+
+    ``source`` is the file path, ``file#studies[i]`` (API page), ``file#[i]`` (list),
+    ``file:LINE`` (JSON Lines), ``archive.zip!member`` or ``<stdin>`` (with the same suffixes).
+    """
 
     data: dict
     source: str
     nct_id: str | None
 
 
+_Item = Record | RecordError
+
+
 def records(
     inputs: Iterable[str | os.PathLike] | str | os.PathLike, *, stdin: BinaryIO | None = None
-) -> Iterator[Record | RecordError]:
+) -> Iterator[_Item]:
     """Yield every study record found in the inputs, one at a time, or a RecordError for each one
     that can't be read. ``-`` is standard input (``stdin`` if given, else ``sys.stdin.buffer``).
 
@@ -58,7 +65,7 @@ def records(
     return _read(paths, stdin)
 
 
-def _read(paths: list[str], stdin: BinaryIO | None) -> Iterator[Record | RecordError]:
+def _read(paths: list[str], stdin: BinaryIO | None) -> Iterator[_Item]:
     for path in paths:
         if path == "-":
             yield from _stream(stdin if stdin is not None else sys.stdin.buffer, "<stdin>")
@@ -68,7 +75,7 @@ def _read(paths: list[str], stdin: BinaryIO | None) -> Iterator[Record | RecordE
             yield from _file(path)
 
 
-def _directory(path: str) -> Iterator[Record | RecordError]:
+def _directory(path: str) -> Iterator[_Item]:
     try:
         with os.scandir(path) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
@@ -76,23 +83,23 @@ def _directory(path: str) -> Iterator[Record | RecordError]:
         yield RecordError(f"cannot list directory: {exc.strerror or exc}", source=path)
         return
     for entry in entries:
-        child = os.path.join(path, entry.name)
         if entry.name.startswith("."):
             continue
+        child = os.path.join(path, entry.name)
         if entry.is_dir(follow_symlinks=False):
             yield from _directory(child)
         elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
             yield from _file(child)
 
 
-def _file(path: str) -> Iterator[Record | RecordError]:
+def _file(path: str) -> Iterator[_Item]:
     try:
         with open(path, "rb") as stream:
-            if not path.lower().endswith(".zip") and stream.peek(4)[:4] not in ZIP_MAGIC:
-                info = os.fstat(stream.fileno())
-                yield from _stream(
-                    stream, path, info.st_size if stat.S_ISREG(info.st_mode) else None
-                )
+            info = os.fstat(stream.fileno())
+            regular = stat.S_ISREG(info.st_mode)
+            zipped = path.lower().endswith(".zip") or stream.peek(4)[:4] in ZIP_MAGIC
+            if not (zipped and regular):
+                yield from _stream(stream, path, info.st_size if regular else None)
                 return
     except OSError as exc:
         yield RecordError(f"cannot read: {exc.strerror or exc}", source=path, nct_id=_named(path))
@@ -100,7 +107,7 @@ def _file(path: str) -> Iterator[Record | RecordError]:
     yield from _zip(path)
 
 
-def _zip(path: str) -> Iterator[Record | RecordError]:
+def _zip(path: str) -> Iterator[_Item]:
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -119,9 +126,7 @@ def _zip(path: str) -> Iterator[Record | RecordError]:
                 yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
 
 
-def _stream(
-    stream: BinaryIO, source: str, size: int | None = None
-) -> Iterator[Record | RecordError]:
+def _stream(stream: BinaryIO, source: str, size: int | None = None) -> Iterator[_Item]:
     try:
         yield from _content(stream, source, size)
     except RecordError as exc:
@@ -130,7 +135,7 @@ def _stream(
         yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
 
 
-def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[Record | RecordError]:
+def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[_Item]:
     """Tell a JSON document, JSON Lines and a ``Raw JSON`` Python-literal dump apart by content."""
     reader = _raw_lines(stream)
     head: list[bytes] = []
@@ -139,7 +144,9 @@ def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[Record
     if not line:
         raise RecordError("empty file")
     if line.startswith(ZIP_MAGIC):
-        raise RecordError("a zip archive can only be read from its own path")
+        raise RecordError(
+            "a zip archive can only be read from a file, not from a pipe or standard input"
+        )
     head.append(line)
     header = line.removeprefix(BOM).strip() == b"Raw JSON"
     lines = os.path.splitext(source)[1].lower() in LINE_SUFFIXES
@@ -172,7 +179,7 @@ def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[Record
     yield from _studies(value, source, _named(source))
 
 
-def _lines(lines: Iterable[bytes], source: str) -> Iterator[Record | RecordError]:
+def _lines(lines: Iterable[bytes], source: str) -> Iterator[_Item]:
     offset = 0
     for number, line in enumerate(lines, 1):
         where, start, offset = f"{source}:{number}", offset, offset + len(line)
@@ -197,30 +204,26 @@ def _raw_lines(stream: BinaryIO) -> Iterator[bytes]:
         yield line
 
 
-def _studies(
-    value: object, source: str, nct_id: str | None = None
-) -> Iterator[Record | RecordError]:
+def _studies(value: object, source: str, nct_id: str | None = None) -> Iterator[_Item]:
     """One Record per study in a study object, an API page or a list of studies."""
+    entries, key = value, ""
     if isinstance(value, dict) and "studies" in value:
-        entries, key, path = value["studies"], "studies", "$.studies"
+        entries, key = value["studies"], "studies"
         if not isinstance(entries, list):
-            yield RecordError(
-                f"expected a list of studies, got {_kind(entries)}", source=source, path=path
-            )
+            problem = f"expected a list of studies, got {_kind(entries)}"
+            yield RecordError(problem, source=source, path="$.studies")
             return
-    elif isinstance(value, list):
-        entries, key, path = value, "", "$"
-    elif isinstance(value, dict):
-        yield Record(value, source, _nct_id(value))
+    if isinstance(entries, dict):
+        yield Record(entries, source, nct_id_of(entries))
         return
-    else:
-        yield RecordError(
-            f"expected a study object, got {_kind(value)}", source=source, nct_id=nct_id
-        )
+    if not isinstance(entries, list):
+        problem = f"expected a study object, got {_kind(entries)}"
+        yield RecordError(problem, source=source, nct_id=nct_id)
         return
+    path = f"$.{key}" if key else "$"
     for i, entry in enumerate(entries):
         if isinstance(entry, dict):
-            yield Record(entry, f"{source}#{key}[{i}]", _nct_id(entry))
+            yield Record(entry, f"{source}#{key}[{i}]", nct_id_of(entry))
         else:
             problem = f"expected a study object, got {_kind(entry)}"
             yield RecordError(problem, source=source, path=f"{path}[{i}]")
@@ -264,10 +267,8 @@ def _literal(text: str, first_line: int) -> object:
         found = re.match(r"(.*) on line (\d+): <", str(exc))
         problem = f"{found[1]} (line {int(found[2]) + first_line - 1})" if found else str(exc)
         raise RecordError(f"invalid Python literal: {problem}") from None
-    except RecursionError:
-        raise RecordError("invalid Python literal: nested too deeply") from None
-    except MemoryError:
-        raise RecordError("invalid Python literal: too large to evaluate") from None
+    except (RecursionError, MemoryError):
+        raise RecordError("invalid Python literal: nested too deeply or too large") from None
 
 
 def _json_or_none(line: bytes) -> object:
@@ -285,7 +286,10 @@ def _kind(value: object) -> str:
     return "null" if value is None else _KINDS.get(type(value), type(value).__name__)
 
 
-def _nct_id(data: dict) -> str | None:
+def nct_id_of(data: object) -> str | None:
+    """The record's ``protocolSection.identificationModule.nctId`` when it is a string."""
+    if not isinstance(data, dict):
+        return None
     section = data.get("protocolSection")
     module = section.get("identificationModule") if isinstance(section, dict) else None
     nct_id = module.get("nctId") if isinstance(module, dict) else None

@@ -2,8 +2,8 @@
 
 Every sink takes whole records (:meth:`add`) and can drop a record it already took
 (:meth:`remove`), which is how a newer version of a study replaces an older one seen earlier.
-Files are written to a temporary file beside the target and renamed at :meth:`close`, so an
-interrupted build never leaves a truncated file under the final name.
+Files are written to a temporary file beside the target and renamed at :meth:`close`
+(:mod:`kg.atomic`), so an interrupted build never leaves a truncated file under the final name.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import os
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 from typing import IO, Protocol
 
 import rdflib
 
+from kg.atomic import AtomicFile, atomic_write
 from kg.mapping import MappedRecord
 from kg.namespaces import GRAPH, STUDY
 from kg.terms import Lit, Quad, Term, nt_term
@@ -45,10 +45,9 @@ class NQuadsSink:
     def __init__(self, target: str | os.PathLike | IO[bytes], *, triples: bool = False) -> None:
         self._target = target
         self._triples = triples
-        directory = None if hasattr(target, "write") else Path(target).resolve().parent
-        self._tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in close() or abort()
-            "wb", dir=directory, prefix=".kg-build-", suffix=".part", delete=False
-        )
+        self._out = None if hasattr(target, "write") else AtomicFile(target)
+        spool = tempfile.TemporaryFile() if self._out is None else None  # noqa: SIM115 - closed in close()
+        self._tmp = spool or self._out.file
         self._spans: dict[str, tuple[int, int]] = {}
         self._dropped: list[tuple[int, int]] = []
         self._shared_seen: set[str] = set()
@@ -83,33 +82,27 @@ class NQuadsSink:
 
     def close(self) -> None:
         """Move the finished output into place (or copy it to the stream)."""
-        self._tmp.close()
-        try:
-            if hasattr(self._target, "write"):
-                with open(self._tmp.name, "rb") as src:
-                    self._copy(src, self._target)
-                self._target.flush()
-            elif not self._dropped:
-                os.replace(self._tmp.name, self._target)
-            else:
-                final = Path(self._target)
-                with (
-                    open(self._tmp.name, "rb") as src,
-                    tempfile.NamedTemporaryFile(
-                        "wb", dir=final.resolve().parent, prefix=".kg-build-", delete=False
-                    ) as dst,
-                ):
-                    self._copy(src, dst)
-                os.replace(dst.name, final)
-        finally:
-            if os.path.exists(self._tmp.name):
-                os.unlink(self._tmp.name)
+        if self._out is None:
+            self._tmp.seek(0)
+            self._copy(self._tmp, self._target)
+            self._target.flush()
+            self._tmp.close()
+        elif not self._dropped:
+            self._out.commit()
+        else:
+            self._tmp.seek(0)
+            try:
+                with atomic_write(self._target) as dst:
+                    self._copy(self._tmp, dst)
+            finally:
+                self._out.discard()
 
     def abort(self) -> None:
         """Forget the output: nothing is written under the target's name."""
-        self._tmp.close()
-        if os.path.exists(self._tmp.name):
-            os.unlink(self._tmp.name)
+        if self._out is None:
+            self._tmp.close()
+        else:
+            self._out.discard()
 
     def _copy(self, src: IO[bytes], dst: IO[bytes]) -> None:
         position = 0

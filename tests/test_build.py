@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -228,3 +229,39 @@ def test_same_input_gives_byte_identical_output(tmp_path, monkeypatch):
 def test_partial_fixtures_are_in_the_graph():
     graph = kg.build([CTGOV / f"{n}.json" for n in sorted(PARTIAL)])
     assert graph.studies() == sorted(PARTIAL)
+
+
+def test_output_appears_only_when_complete(tmp_path):
+    target = tmp_path / "out.nq"
+    mapped = kg.map_record(json.loads((CTGOV / "NCT03418623.json").read_text()))
+    sink = NQuadsSink(target)
+    sink.add(mapped)
+    assert not target.exists()
+    sink.abort()
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    sink = NQuadsSink(target)
+    sink.add(mapped)
+    sink.close()
+    assert target.read_text().count("\n") == len(mapped.quads)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.nq"]
+
+
+def test_interrupted_build_leaves_no_output(tmp_path, monkeypatch, capsys):
+    def interrupted(report):
+        if report.read == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("kg.cli._Progress.__call__", lambda self, report: interrupted(report))
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    out = tmp_path / "out.nq"
+    assert main(["build", str(CTGOV), "-o", str(out)]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -8,15 +8,11 @@ import json
 import random
 import re
 import time
-from pathlib import Path
 
 import pytest
+from conftest import CTGOV, SEED
 
 from kg.eligibility import Criterion, criteria
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CTGOV = SHARED / "data" / "ctgov"
-SEED = SHARED / "seeds" / "000_63495c14c8a6f394.txt"
 
 
 def _texts() -> dict[str, str]:

@@ -5,19 +5,16 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
+from conftest import CTGOV, RECORD_FILES, SEED
 
 from kg import read
 from kg.errors import InputError, RecordError
 from kg.read import Record, records
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CTGOV = SHARED / "data" / "ctgov"
-SEED = SHARED / "seeds" / "000_63495c14c8a6f394.txt"
 PAGE = CTGOV / "page-cyanheads-2025-06-17T11-15-33.json"
-STUDY_FILES = sorted(CTGOV.glob("NCT*.json"))
+STUDY_FILES = RECORD_FILES
 
 
 def _one(items: list) -> Record | RecordError:
@@ -153,7 +150,8 @@ def test_file_that_is_not_a_zip_despite_its_name(tmp_path):
     path.write_text("{}")
     error = _one(list(records([path])))
     assert isinstance(error, RecordError)
-    assert error.source == str(path) and "zip" in error.problem
+    assert (error.source, error.path) == (str(path), "$")
+    assert "not a readable zip archive" in error.problem
 
 
 def test_stdin_argument_and_default(monkeypatch):
@@ -248,7 +246,9 @@ def test_nct_id_of_an_error_comes_from_the_file_name(tmp_path):
     path = tmp_path / "NCT01234567.json"
     path.write_text("[1, 2")
     error = _one(list(records([path])))
-    assert isinstance(error, RecordError) and error.nct_id == "NCT01234567"
+    assert isinstance(error, RecordError)
+    assert (error.source, error.path, error.nct_id) == (str(path), "$", "NCT01234567")
+    assert "invalid JSON" in error.problem
 
 
 def test_bytes_that_are_not_utf8(tmp_path):
@@ -287,7 +287,8 @@ def test_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     path.write_text(json.dumps(_study("NCT00000001", padding="x" * 100), indent=2))
     error = _one(list(records([path])))
     assert isinstance(error, RecordError)
-    assert error.source == str(path) and "larger than" in error.problem
+    assert (error.source, error.path) == (str(path), "$")
+    assert error.problem == "larger than 256 MiB"
 
 
 def test_missing_path_raises_before_anything_is_read(tmp_path):
