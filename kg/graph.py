@@ -74,7 +74,7 @@ class KnowledgeGraph:
         """All studies' triples in one graph (shared nodes merged)."""
         graph = rdflib.Graph()
         for prefix, namespace in PREFIXES.items():
-            graph.bind(prefix, namespace)
+            graph.bind(prefix, namespace, replace=True)
         for s, p, o, _ in self.quads():
             graph.add((s, p, o))
         return graph

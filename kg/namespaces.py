@@ -34,7 +34,7 @@ PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 PREFIXES: dict[str, str] = {
     "ctg": CTG,
     "study": STUDY,
-    "org": ORG,
+    "organization": ORG,
     "condition": CONDITION,
     "mesh": MESH,
     "meshv": MESHV,
