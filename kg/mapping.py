@@ -1,30 +1,51 @@
 """One study record (API v2 ``study`` dict) to quads: a pure function, no I/O, no rdflib.
 
-Simple fields are tables of ``json key -> (predicate, kind)`` walked by one loop; a *kind* is a
-small function that checks the JSON type and adds the triples. Objects that occur once are
-flattened onto their parent; repeated objects become nodes whose IRIs extend the parent's
-(``study/NCT.../location/3/contact/1``). Structure errors (a string where a list belongs)
-raise :class:`~kg.errors.RecordError` with the JSON path; odd values (an unknown enumeration
-value, a malformed date) are kept as they are and reported as warnings.
+The record's sections are tables of ``json key -> (predicate, kind)`` (see :mod:`kg.kinds`).
+Objects that occur once are flattened onto their parent; repeated objects become nodes whose
+IRIs extend the parent's (``study/NCT.../location/3/contact/1``). Structure errors (a string
+where a list belongs) raise :class:`~kg.errors.RecordError` with the JSON path; odd values (an
+unknown enumeration value, a malformed date) are kept as they are and reported as warnings.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from kg import eligibility, values
-from kg.enums import ENUMS
 from kg.errors import RecordError
 from kg.iris import (
     browse_branch_iri,
     browse_leaf_iri,
     condition_iri,
-    graph_iri,
     organization_iri,
     study_iri,
+)
+from kg.kinds import (
+    Ctx,
+    Kind,
+    age,
+    at,
+    boolean,
+    contact_detail,
+    date,
+    date_struct,
+    date_time,
+    enum,
+    fail,
+    fields,
+    flat,
+    integer,
+    many,
+    need,
+    node,
+    nodes,
+    number,
+    string,
+    table,
+    url,
 )
 from kg.mesh import mesh_iri
 from kg.namespaces import (
@@ -44,14 +65,14 @@ from kg.namespaces import (
     TYPE,
 )
 from kg.read import nct_id_of
-from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, Term, has_scheme, web_link
+from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, web_link
 from kg.version import __version__
 
 __all__ = ["MappedRecord", "map_record"]
 
 TOOL = "ctgov-kg"
 _NCT_SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_TRUE, _FALSE = Lit("true", XSD_BOOLEAN), Lit("false", XSD_BOOLEAN)
+TRUE, FALSE = Lit("true", XSD_BOOLEAN), Lit("false", XSD_BOOLEAN)
 
 
 @dataclass
@@ -70,223 +91,27 @@ class MappedRecord:
         return len(self.quads)
 
 
-class _Ctx:
-    """What the kinds share while one record is mapped."""
-
-    __slots__ = ("contact_details", "g", "nct", "quads", "warnings")
-
-    def __init__(self, nct: str, contact_details: bool) -> None:
-        self.nct = nct
-        self.g = graph_iri(nct)
-        self.quads: list[Quad] = []
-        self.warnings: list[str] = []
-        self.contact_details = contact_details
-
-    def add(self, s: str, p: str, o: Term) -> None:
-        self.quads.append((s, p, o, self.g))
-
-    def warn(self, path: str, message: str) -> None:
-        self.warnings.append(f"{self.nct}: {path}: {message}")
-
-
-def _at(path: str, key: str | int) -> str:
-    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _fail(path: str, expected: str, value: Any) -> RecordError:
-    return RecordError(f"expected {expected}, got {_type_name(value)} {value!r:.60}", path=path)
-
-
-def _need(value: Any, kind: type | tuple[type, ...], expected: str, path: str) -> None:
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise _fail(path, expected, value)
-
-
-# --- kinds: (ctx, subject, predicate, value, path) -> None ---------------------------------
-
-Kind = Callable[[_Ctx, str, str, Any, str], None]
-Table = dict[str, tuple[str, Kind]]
-
-
-def _str(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, str, "a string", path)
-    ctx.add(s, p, Lit(v))
-
-
-def _bool(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, bool, "true or false", path)
-    ctx.add(s, p, _TRUE if v else _FALSE)
-
-
-def _int(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, int, "an integer", path)
-    ctx.add(s, p, Lit(str(v), XSD_INTEGER))
-
-
-def _num(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, (int, float), "a number", path)
-    try:
-        ctx.add(s, p, values.decimal(v))
-    except ValueError as exc:
-        raise RecordError(str(exc), path=path) from None
-
-
-def _typed(parse: Callable[[str], tuple[Lit, bool]], what: str) -> Kind:
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _need(v, str, "a string", path)
-        lit, ok = parse(v)
-        if not ok:
-            ctx.warn(path, f"{v!r} is not {what}; kept as text")
-        ctx.add(s, p, lit)
-
-    return kind
-
-
-_date = _typed(values.partial_date, "a date (yyyy, yyyy-MM or yyyy-MM-dd)")
-_datetime = _typed(values.date_time, "a date and time (yyyy-MM-ddTHH:mm)")
-_age = _typed(values.age, "an age such as '18 Years'")
-
-
-def _enum(name: str) -> Kind:
-    allowed = ENUMS[name]
-
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _need(v, str, f"a {name} value", path)
-        if v not in allowed:
-            ctx.warn(path, f"{v!r} is not a known {name} value; kept")
-        ctx.add(s, p, Lit(v))
-
-    return kind
-
-
-def _url(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, str, "a URL string", path)
-    if not has_scheme(v):
-        ctx.warn(path, f"{v!r} has no scheme; read as {web_link(v)}")
-    ctx.add(s, p, web_link(v))
-
-
-def _contact(kind: Kind) -> Kind:
-    """A phone number or e-mail: left out when the build asks for no contact details."""
-
-    def wrapped(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        if ctx.contact_details:
-            kind(ctx, s, p, v, path)
-
-    return wrapped
-
-
-def _many(kind: Kind) -> Kind:
-    def wrapped(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _need(v, list, "a list", path)
-        for i, item in enumerate(v):
-            if item is not None:
-                kind(ctx, s, p, item, f"{path}[{i}]")
-
-    return wrapped
-
-
-def _flat(table: Table) -> Kind:
-    """An object that occurs once, its fields put on the parent itself."""
-
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _fields(ctx, s, v, table, path)
-
-    return kind
-
-
-def _date_struct(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    """``{"date": ..., "type": "ACTUAL"}`` as ``p`` (typed date) and ``pType``."""
-    _fields(ctx, s, v, {"date": (p, _date), "type": (p + "Type", _enum("DateType"))}, path)
-
-
 def _nct_link(link: str) -> Kind:
     """An NCT ID that names another study: kept as text and linked to that study's IRI."""
 
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _str(ctx, s, p, v, path)
+    def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
+        string(ctx, s, p, v, path)
         if _NCT_SAFE.match(v):
             ctx.add(s, CTG + link, study_iri(v))
 
     return kind
 
 
-def _node(segment: str, cls: str, table: Table, label: str | None = None) -> Kind:
-    """An object that occurs once as a node of its own: ``<parent>/<segment>``."""
-
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _need(v, dict, "an object", path)
-        n = f"{s}/{segment}"
-        ctx.add(s, p, n)
-        ctx.add(n, TYPE, cls)
-        _fields(ctx, n, v, table, path)
-        if label and isinstance(v.get(label), str):
-            ctx.add(n, LABEL, Lit(v[label]))
-
-    return kind
-
-
-def _nodes(
-    segment: str,
-    cls: str,
-    table: Table,
-    label: str | None = None,
-    extra: tuple[tuple[str, Term], ...] = (),
-) -> Kind:
-    """A list of objects, each a node ``<parent>/<segment>/<n>`` (1-based, record order).
-
-    ``extra`` holds (predicate, object) pairs stated of every node, such as a further type.
-    """
-
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _need(v, list, "a list", path)
-        for i, item in enumerate(v, 1):
-            ipath = f"{path}[{i - 1}]"
-            _need(item, dict, "an object", ipath)
-            n = f"{s}/{segment}/{i}"
-            ctx.add(s, p, n)
-            ctx.add(n, TYPE, cls)
-            ctx.add(n, CTG + "position", Lit(str(i), XSD_INTEGER))
-            for pred, obj in extra:
-                ctx.add(n, pred, obj)
-            _fields(ctx, n, item, table, ipath)
-            if label and isinstance(item.get(label), str):
-                ctx.add(n, LABEL, Lit(item[label]))
-
-    return kind
-
-
-def _fields(ctx: _Ctx, s: str, obj: Any, table: Table, path: str) -> None:
-    _need(obj, dict, "an object", path)
-    for key, value in obj.items():
-        spec = table.get(key)
-        if spec is None:
-            ctx.warn(_at(path, key), "field not in the API v2 study model; not mapped")
-        elif value is not None:
-            spec[1](ctx, s, spec[0], value, _at(path, key))
-
-
-def _t(**fields: tuple[str, Kind]) -> Table:
-    """A table whose predicates are given as local names in the ctg: vocabulary or as IRIs."""
-    return {k: (p if ":" in p else CTG + p, kind) for k, (p, kind) in fields.items()}
-
-
 # --- shared nodes ------------------------------------------------------------------------
 
 
-def _organization(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, dict, "an organization object", path)
+def _organization(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
+    need(v, dict, "an organization object", path)
     name = v.get("name", v.get("fullName"))
     if name is None:
         ctx.warn(path, "organization without a name; not mapped")
         return
-    _need(name, str, "a string", _at(path, "name" if "name" in v else "fullName"))
+    need(name, str, "a string", at(path, "name" if "name" in v else "fullName"))
     org = organization_iri(name)
     ctx.add(s, p, org)
     ctx.add(org, TYPE, CTG + "Organization")
@@ -294,13 +119,13 @@ def _organization(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
     ctx.add(org, LABEL, Lit(name))
     for key, value in v.items():
         if key == "class":
-            _enum("AgencyClass")(ctx, org, CTG + "agencyClass", value, _at(path, key))
+            enum("AgencyClass")(ctx, org, CTG + "agencyClass", value, at(path, key))
         elif key not in ("name", "fullName"):
-            ctx.warn(_at(path, key), "field not in the API v2 study model; not mapped")
+            ctx.warn(at(path, key), "field not in the API v2 study model; not mapped")
 
 
-def _condition(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _need(v, str, "a string", path)
+def _condition(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
+    need(v, str, "a string", path)
     c = condition_iri(v)
     ctx.add(s, p, c)
     ctx.add(c, TYPE, CTG + "Condition")
@@ -309,104 +134,104 @@ def _condition(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
 
 # --- tables --------------------------------------------------------------------------------
 
-_CONTACT = _t(
-    name=(LABEL, _str),
-    role=("contactRole", _enum("ContactRole")),
-    phone=(SCHEMA + "telephone", _contact(_str)),
-    phoneExt=("phoneExtension", _contact(_str)),
-    email=(SCHEMA + "email", _contact(_str)),
+_CONTACT = table(
+    name=(LABEL, string),
+    role=("contactRole", enum("ContactRole")),
+    phone=(SCHEMA + "telephone", contact_detail(string)),
+    phoneExt=("phoneExtension", contact_detail(string)),
+    email=(SCHEMA + "email", contact_detail(string)),
 )
 
-_IDENTIFICATION = _t(
-    nctId=("nctId", _str),
-    nctIdAliases=("nctIdAlias", _many(_str)),
+_IDENTIFICATION = table(
+    nctId=("nctId", string),
+    nctIdAliases=("nctIdAlias", many(string)),
     orgStudyIdInfo=(
         "orgStudyIdInfo",
-        _flat(
-            _t(
-                id=("orgStudyId", _str),
-                type=("orgStudyIdType", _enum("OrgStudyIdType")),
-                link=("orgStudyIdLink", _url),
+        flat(
+            table(
+                id=("orgStudyId", string),
+                type=("orgStudyIdType", enum("OrgStudyIdType")),
+                link=("orgStudyIdLink", url),
             )
         ),
     ),
     secondaryIdInfos=(
         "secondaryId",
-        _nodes(
+        nodes(
             "secondary-id",
             CTG + "SecondaryId",
-            _t(
-                id=(DCT + "identifier", _str),
-                type=("secondaryIdType", _enum("SecondaryIdType")),
-                domain=("secondaryIdDomain", _str),
-                link=("secondaryIdLink", _url),
+            table(
+                id=(DCT + "identifier", string),
+                type=("secondaryIdType", enum("SecondaryIdType")),
+                domain=("secondaryIdDomain", string),
+                link=("secondaryIdLink", url),
             ),
             label="id",
         ),
     ),
-    briefTitle=("briefTitle", _str),
-    officialTitle=("officialTitle", _str),
-    acronym=("acronym", _str),
+    briefTitle=("briefTitle", string),
+    officialTitle=("officialTitle", string),
+    acronym=("acronym", string),
     organization=("organization", _organization),
 )
 
-_STATUS = _t(
-    statusVerifiedDate=("statusVerifiedDate", _date),
-    overallStatus=("overallStatus", _enum("Status")),
-    lastKnownStatus=("lastKnownStatus", _enum("Status")),
-    delayedPosting=("delayedPosting", _bool),
-    whyStopped=("whyStopped", _str),
+_STATUS = table(
+    statusVerifiedDate=("statusVerifiedDate", date),
+    overallStatus=("overallStatus", enum("Status")),
+    lastKnownStatus=("lastKnownStatus", enum("Status")),
+    delayedPosting=("delayedPosting", boolean),
+    whyStopped=("whyStopped", string),
     expandedAccessInfo=(
         "expandedAccessInfo",
-        _flat(
-            _t(
-                hasExpandedAccess=("hasExpandedAccess", _bool),
+        flat(
+            table(
+                hasExpandedAccess=("hasExpandedAccess", boolean),
                 nctId=("expandedAccessNctId", _nct_link("expandedAccessStudy")),
-                statusForNctId=("expandedAccessStatus", _enum("ExpandedAccessStatus")),
+                statusForNctId=("expandedAccessStatus", enum("ExpandedAccessStatus")),
             )
         ),
     ),
-    startDateStruct=("startDate", _date_struct),
-    primaryCompletionDateStruct=("primaryCompletionDate", _date_struct),
-    completionDateStruct=("completionDate", _date_struct),
-    studyFirstSubmitDate=("studyFirstSubmitDate", _date),
-    studyFirstSubmitQcDate=("studyFirstSubmitQcDate", _date),
-    studyFirstPostDateStruct=("studyFirstPostDate", _date_struct),
-    resultsWaived=("resultsWaived", _bool),
-    resultsFirstSubmitDate=("resultsFirstSubmitDate", _date),
-    resultsFirstSubmitQcDate=("resultsFirstSubmitQcDate", _date),
-    resultsFirstPostDateStruct=("resultsFirstPostDate", _date_struct),
-    dispFirstSubmitDate=("dispFirstSubmitDate", _date),
-    dispFirstSubmitQcDate=("dispFirstSubmitQcDate", _date),
-    dispFirstPostDateStruct=("dispFirstPostDate", _date_struct),
-    lastUpdateSubmitDate=("lastUpdateSubmitDate", _date),
-    lastUpdatePostDateStruct=("lastUpdatePostDate", _date_struct),
+    startDateStruct=("startDate", date_struct),
+    primaryCompletionDateStruct=("primaryCompletionDate", date_struct),
+    completionDateStruct=("completionDate", date_struct),
+    studyFirstSubmitDate=("studyFirstSubmitDate", date),
+    studyFirstSubmitQcDate=("studyFirstSubmitQcDate", date),
+    studyFirstPostDateStruct=("studyFirstPostDate", date_struct),
+    resultsWaived=("resultsWaived", boolean),
+    resultsFirstSubmitDate=("resultsFirstSubmitDate", date),
+    resultsFirstSubmitQcDate=("resultsFirstSubmitQcDate", date),
+    resultsFirstPostDateStruct=("resultsFirstPostDate", date_struct),
+    dispFirstSubmitDate=("dispFirstSubmitDate", date),
+    dispFirstSubmitQcDate=("dispFirstSubmitQcDate", date),
+    dispFirstPostDateStruct=("dispFirstPostDate", date_struct),
+    lastUpdateSubmitDate=("lastUpdateSubmitDate", date),
+    lastUpdatePostDateStruct=("lastUpdatePostDate", date_struct),
 )
 
-_SPONSORS = _t(
+_SPONSORS = table(
     responsibleParty=(
         "responsibleParty",
-        _node(
+        node(
             "responsible-party",
             CTG + "ResponsibleParty",
-            _t(
-                type=("responsiblePartyType", _enum("ResponsiblePartyType")),
-                investigatorFullName=("investigatorFullName", _str),
-                investigatorTitle=("investigatorTitle", _str),
-                investigatorAffiliation=("investigatorAffiliation", _str),
-                oldNameTitle=("oldNameTitle", _str),
-                oldOrganization=("oldOrganization", _str),
+            table(
+                type=("responsiblePartyType", enum("ResponsiblePartyType")),
+                investigatorFullName=("investigatorFullName", string),
+                investigatorTitle=("investigatorTitle", string),
+                investigatorAffiliation=("investigatorAffiliation", string),
+                oldNameTitle=("oldNameTitle", string),
+                oldOrganization=("oldOrganization", string),
             ),
             label="investigatorFullName",
         ),
     ),
     leadSponsor=("leadSponsor", _organization),
-    collaborators=("collaborator", _many(_organization)),
+    collaborators=("collaborator", many(_organization)),
 )
 
-_OVERSIGHT = _t(
+_OVERSIGHT = table(
     **{
-        k: (k, _bool)
+        k: (k, boolean)
         for k in (
             "oversightHasDmc",
             "isFdaRegulatedDrug",
@@ -419,49 +244,49 @@ _OVERSIGHT = _t(
     }
 )
 
-_DESCRIPTION = _t(
-    briefSummary=("briefSummary", _str),
-    detailedDescription=("detailedDescription", _str),
+_DESCRIPTION = table(
+    briefSummary=("briefSummary", string),
+    detailedDescription=("detailedDescription", string),
 )
 
-_CONDITIONS = _t(
-    conditions=("condition", _many(_condition)),
-    keywords=("keyword", _many(_str)),
+_CONDITIONS = table(
+    conditions=("condition", many(_condition)),
+    keywords=("keyword", many(string)),
 )
 
-_DESIGN = _t(
-    studyType=("studyType", _enum("StudyType")),
-    nPtrsToThisExpAccNctId=("nPtrsToThisExpAccNctId", _int),
+_DESIGN = table(
+    studyType=("studyType", enum("StudyType")),
+    nPtrsToThisExpAccNctId=("nPtrsToThisExpAccNctId", integer),
     expandedAccessTypes=(
         "expandedAccessTypes",
-        _flat(
-            _t(
-                individual=("expandedAccessIndividual", _bool),
-                intermediate=("expandedAccessIntermediate", _bool),
-                treatment=("expandedAccessTreatment", _bool),
+        flat(
+            table(
+                individual=("expandedAccessIndividual", boolean),
+                intermediate=("expandedAccessIntermediate", boolean),
+                treatment=("expandedAccessTreatment", boolean),
             )
         ),
     ),
-    patientRegistry=("patientRegistry", _bool),
-    targetDuration=("targetDuration", _str),
-    phases=("phase", _many(_enum("Phase"))),
+    patientRegistry=("patientRegistry", boolean),
+    targetDuration=("targetDuration", string),
+    phases=("phase", many(enum("Phase"))),
     designInfo=(
         "designInfo",
-        _flat(
-            _t(
-                allocation=("allocation", _enum("DesignAllocation")),
-                interventionModel=("interventionModel", _enum("InterventionalAssignment")),
-                interventionModelDescription=("interventionModelDescription", _str),
-                primaryPurpose=("primaryPurpose", _enum("PrimaryPurpose")),
-                observationalModel=("observationalModel", _enum("ObservationalModel")),
-                timePerspective=("timePerspective", _enum("DesignTimePerspective")),
+        flat(
+            table(
+                allocation=("allocation", enum("DesignAllocation")),
+                interventionModel=("interventionModel", enum("InterventionalAssignment")),
+                interventionModelDescription=("interventionModelDescription", string),
+                primaryPurpose=("primaryPurpose", enum("PrimaryPurpose")),
+                observationalModel=("observationalModel", enum("ObservationalModel")),
+                timePerspective=("timePerspective", enum("DesignTimePerspective")),
                 maskingInfo=(
                     "maskingInfo",
-                    _flat(
-                        _t(
-                            masking=("masking", _enum("DesignMasking")),
-                            maskingDescription=("maskingDescription", _str),
-                            whoMasked=("whoMasked", _many(_enum("WhoMasked"))),
+                    flat(
+                        table(
+                            masking=("masking", enum("DesignMasking")),
+                            maskingDescription=("maskingDescription", string),
+                            whoMasked=("whoMasked", many(enum("WhoMasked"))),
                         )
                     ),
                 ),
@@ -470,48 +295,48 @@ _DESIGN = _t(
     ),
     bioSpec=(
         "bioSpec",
-        _flat(
-            _t(
-                retention=("bioSpecRetention", _enum("BioSpecRetention")),
-                description=("bioSpecDescription", _str),
+        flat(
+            table(
+                retention=("bioSpecRetention", enum("BioSpecRetention")),
+                description=("bioSpecDescription", string),
             )
         ),
     ),
     enrollmentInfo=(
         "enrollmentInfo",
-        _flat(
-            _t(
-                count=("enrollmentCount", _int),
-                type=("enrollmentType", _enum("EnrollmentType")),
+        flat(
+            table(
+                count=("enrollmentCount", integer),
+                type=("enrollmentType", enum("EnrollmentType")),
             )
         ),
     ),
 )
 
-_INTERVENTION = _t(
-    type=("interventionType", _enum("InterventionType")),
-    name=(LABEL, _str),
-    description=(DCT + "description", _str),
-    armGroupLabels=("armGroupLabel", _many(_str)),
-    otherNames=("otherName", _many(_str)),
+_INTERVENTION = table(
+    type=("interventionType", enum("InterventionType")),
+    name=(LABEL, string),
+    description=(DCT + "description", string),
+    armGroupLabels=("armGroupLabel", many(string)),
+    otherNames=("otherName", many(string)),
 )
 
-_ARM_GROUP = _t(
-    label=(LABEL, _str),
-    type=("armGroupType", _enum("ArmGroupType")),
-    description=(DCT + "description", _str),
-    interventionNames=("interventionName", _many(_str)),
+_ARM_GROUP = table(
+    label=(LABEL, string),
+    type=("armGroupType", enum("ArmGroupType")),
+    description=(DCT + "description", string),
+    interventionNames=("interventionName", many(string)),
 )
 
-_OUTCOME = _t(
-    measure=(LABEL, _str),
-    description=(DCT + "description", _str),
-    timeFrame=("timeFrame", _str),
+_OUTCOME = table(
+    measure=(LABEL, string),
+    description=(DCT + "description", string),
+    timeFrame=("timeFrame", string),
 )
 
 
 def _outcomes(kind_name: str) -> Kind:
-    return _nodes(
+    return nodes(
         f"{kind_name.split('_')[0].lower()}-outcome",
         CTG + "Outcome",
         _OUTCOME,
@@ -519,7 +344,7 @@ def _outcomes(kind_name: str) -> Kind:
     )
 
 
-_OUTCOMES = _t(
+_OUTCOMES = table(
     primaryOutcomes=("primaryOutcome", _outcomes("PRIMARY")),
     secondaryOutcomes=("secondaryOutcome", _outcomes("SECONDARY")),
     otherOutcomes=("otherOutcome", _outcomes("OTHER_PRE_SPECIFIED")),
@@ -532,9 +357,9 @@ _SECTION_CLASS = {
 }
 
 
-def _criteria(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
+def _criteria(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
     """The criteria text as given, and each item as a node, in order, nested items linked."""
-    _str(ctx, s, p, v, path)
+    string(ctx, s, p, v, path)
     parents: list[str] = []
     for i, item in enumerate(eligibility.criteria(v), 1):
         n = f"{s}/criterion/{i}"
@@ -550,43 +375,43 @@ def _criteria(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
         parents.extend([n] * (item.level + 1 - len(parents)))
 
 
-_ELIGIBILITY = _t(
+_ELIGIBILITY = table(
     eligibilityCriteria=("eligibilityCriteria", _criteria),
-    healthyVolunteers=("healthyVolunteers", _bool),
-    sex=("sex", _enum("Sex")),
-    genderBased=("genderBased", _bool),
-    genderDescription=("genderDescription", _str),
-    minimumAge=("minimumAge", _age),
-    maximumAge=("maximumAge", _age),
-    stdAges=("stdAge", _many(_enum("StandardAge"))),
-    studyPopulation=("studyPopulation", _str),
-    samplingMethod=("samplingMethod", _enum("SamplingMethod")),
+    healthyVolunteers=("healthyVolunteers", boolean),
+    sex=("sex", enum("Sex")),
+    genderBased=("genderBased", boolean),
+    genderDescription=("genderDescription", string),
+    minimumAge=("minimumAge", age),
+    maximumAge=("maximumAge", age),
+    stdAges=("stdAge", many(enum("StandardAge"))),
+    studyPopulation=("studyPopulation", string),
+    samplingMethod=("samplingMethod", enum("SamplingMethod")),
 )
 
-_OFFICIAL = _t(
-    name=(LABEL, _str),
-    affiliation=("affiliation", _str),
-    role=("officialRole", _enum("OfficialRole")),
+_OFFICIAL = table(
+    name=(LABEL, string),
+    affiliation=("affiliation", string),
+    role=("officialRole", enum("OfficialRole")),
 )
 
-_LOCATION = _t(
-    facility=("facility", _str),
-    status=("recruitmentStatus", _enum("RecruitmentStatus")),
-    city=("city", _str),
-    state=("state", _str),
-    zip=("zip", _str),
-    country=("country", _str),
-    contacts=("contact", _nodes("contact", CTG + "Contact", _CONTACT, label=None)),
-    geoPoint=("geoPoint", _flat(_t(lat=(GEO + "lat", _num), lon=(GEO + "long", _num)))),
+_LOCATION = table(
+    facility=("facility", string),
+    status=("recruitmentStatus", enum("RecruitmentStatus")),
+    city=("city", string),
+    state=("state", string),
+    zip=("zip", string),
+    country=("country", string),
+    contacts=("contact", nodes("contact", CTG + "Contact", _CONTACT, label=None)),
+    geoPoint=("geoPoint", flat(table(lat=(GEO + "lat", number), lon=(GEO + "long", number)))),
 )
 
 
-_CONTACTS_LOCATIONS = _t(
-    centralContacts=("centralContact", _nodes("contact", CTG + "Contact", _CONTACT)),
-    overallOfficials=("overallOfficial", _nodes("official", CTG + "Official", _OFFICIAL)),
+_CONTACTS_LOCATIONS = table(
+    centralContacts=("centralContact", nodes("contact", CTG + "Contact", _CONTACT)),
+    overallOfficials=("overallOfficial", nodes("official", CTG + "Official", _OFFICIAL)),
     locations=(
         "location",
-        _nodes(
+        nodes(
             "location",
             CTG + "Location",
             _LOCATION,
@@ -597,28 +422,28 @@ _CONTACTS_LOCATIONS = _t(
 )
 
 
-def _pmid(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _str(ctx, s, p, v, path)
+def _pmid(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
+    string(ctx, s, p, v, path)
     if v.strip().isdigit():
         ctx.add(s, RDFS + "seeAlso", f"{PUBMED}{v.strip()}/")
 
 
-_REFERENCES = _t(
+_REFERENCES = table(
     references=(
         "reference",
-        _nodes(
+        nodes(
             "reference",
             CTG + "Reference",
-            _t(
+            table(
                 pmid=("pmid", _pmid),
-                type=("referenceType", _enum("ReferenceType")),
-                citation=(DCT + "bibliographicCitation", _str),
+                type=("referenceType", enum("ReferenceType")),
+                citation=(DCT + "bibliographicCitation", string),
                 retractions=(
                     "retraction",
-                    _nodes(
+                    nodes(
                         "retraction",
                         CTG + "Retraction",
-                        _t(pmid=("pmid", _pmid), source=("retractionSource", _str)),
+                        table(pmid=("pmid", _pmid), source=("retractionSource", string)),
                     ),
                 ),
             ),
@@ -626,49 +451,49 @@ _REFERENCES = _t(
     ),
     seeAlsoLinks=(
         "seeAlsoLink",
-        _nodes(
+        nodes(
             "see-also",
             CTG + "SeeAlsoLink",
-            _t(label=(LABEL, _str), url=(SCHEMA + "url", _url)),
+            table(label=(LABEL, string), url=(SCHEMA + "url", url)),
         ),
     ),
     availIpds=(
         "availableIpd",
-        _nodes(
+        nodes(
             "ipd",
             CTG + "AvailableIpd",
-            _t(
-                id=(DCT + "identifier", _str),
-                type=("ipdType", _str),
-                url=(SCHEMA + "url", _url),
-                comment=("ipdComment", _str),
+            table(
+                id=(DCT + "identifier", string),
+                type=("ipdType", string),
+                url=(SCHEMA + "url", url),
+                comment=("ipdComment", string),
             ),
             label="type",
         ),
     ),
 )
 
-_IPD_SHARING = _t(
-    ipdSharing=("ipdSharing", _enum("IpdSharing")),
-    description=("ipdSharingDescription", _str),
-    infoTypes=("ipdSharingInfoType", _many(_enum("IpdSharingInfoType"))),
-    timeFrame=("ipdSharingTimeFrame", _str),
-    accessCriteria=("ipdSharingAccessCriteria", _str),
-    url=("ipdSharingUrl", _url),
+_IPD_SHARING = table(
+    ipdSharing=("ipdSharing", enum("IpdSharing")),
+    description=("ipdSharingDescription", string),
+    infoTypes=("ipdSharingInfoType", many(enum("IpdSharingInfoType"))),
+    timeFrame=("ipdSharingTimeFrame", string),
+    accessCriteria=("ipdSharingAccessCriteria", string),
+    url=("ipdSharingUrl", url),
 )
 
 
-def _arms_interventions(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
+def _arms_interventions(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
     """Arm groups and interventions, and the links between them the record states."""
-    _fields(
+    fields(
         ctx,
         s,
         v,
-        _t(
-            armGroups=("armGroup", _nodes("arm", CTG + "ArmGroup", _ARM_GROUP)),
+        table(
+            armGroups=("armGroup", nodes("arm", CTG + "ArmGroup", _ARM_GROUP)),
             interventions=(
                 "intervention",
-                _nodes("intervention", CTG + "Intervention", _INTERVENTION),
+                nodes("intervention", CTG + "Intervention", _INTERVENTION),
             ),
         ),
         path,
@@ -717,10 +542,10 @@ def _resolve(interventions: dict[str, str], name: Any) -> str | None:
 # --- derived section -----------------------------------------------------------------------
 
 
-def _mesh(ctx: _Ctx, path: str, entry: Any) -> str:
-    _need(entry, dict, "a MeSH entry object", path)
+def _mesh(ctx: Ctx, path: str, entry: Any) -> str:
+    need(entry, dict, "a MeSH entry object", path)
     raw = entry.get("id")
-    _need(raw, str, "a MeSH ID string", path + ".id")
+    need(raw, str, "a MeSH ID string", path + ".id")
     try:
         iri = mesh_iri(raw)
     except ValueError as exc:
@@ -729,39 +554,39 @@ def _mesh(ctx: _Ctx, path: str, entry: Any) -> str:
     ctx.add(iri, TYPE, MESHV + cls)
     term = entry.get("term")
     if term is not None:
-        _need(term, str, "a string", path + ".term")
+        need(term, str, "a string", path + ".term")
         ctx.add(iri, LABEL, Lit(term))
     for key in entry.keys() - {"id", "term"}:
-        ctx.warn(_at(path, key), "field not in the API v2 study model; not mapped")
+        ctx.warn(at(path, key), "field not in the API v2 study model; not mapped")
     return iri
 
 
 def _browse(which: str) -> Kind:
     """A condition or intervention browse module: MeSH terms, ancestors, leaves, branches."""
 
-    def kind(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-        _need(v, dict, "an object", path)
+    def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
+        need(v, dict, "an object", path)
         found: dict[str, list[str]] = {"meshes": [], "ancestors": []}
         for key, value in v.items():
-            kpath = _at(path, key)
+            kpath = at(path, key)
             if key in ("meshes", "ancestors"):
                 pred = CTG + (f"{which}Mesh" if key == "meshes" else f"{which}MeshAncestor")
-                _need(value, list, "a list", kpath)
+                need(value, list, "a list", kpath)
                 found[key] = [_mesh(ctx, f"{kpath}[{i}]", e) for i, e in enumerate(value)]
                 for iri in found[key]:
                     ctx.add(s, pred, iri)
             elif key == "browseLeaves":
                 _leaves(ctx, s, which, value, kpath)
             elif key == "browseBranches":
-                _need(value, list, "a list", kpath)
+                need(value, list, "a list", kpath)
                 for i, b in enumerate(value):
-                    _need(b, dict, "an object", f"{kpath}[{i}]")
-                    _need(b.get("abbrev"), str, "a string", f"{kpath}[{i}].abbrev")
+                    need(b, dict, "an object", f"{kpath}[{i}]")
+                    need(b.get("abbrev"), str, "a string", f"{kpath}[{i}].abbrev")
                     branch = browse_branch_iri(b["abbrev"])
                     ctx.add(s, CTG + f"{which}BrowseBranch", branch)
                     ctx.add(branch, TYPE, CTG + "BrowseBranch")
                     if b.get("name") is not None:
-                        _str(ctx, branch, LABEL, b["name"], f"{kpath}[{i}].name")
+                        string(ctx, branch, LABEL, b["name"], f"{kpath}[{i}].name")
             else:
                 ctx.warn(kpath, "field not in the API v2 study model; not mapped")
         if len(found["meshes"]) == 1:
@@ -771,52 +596,57 @@ def _browse(which: str) -> Kind:
     return kind
 
 
-def _leaves(ctx: _Ctx, s: str, which: str, value: Any, path: str) -> None:
-    _need(value, list, "a list", path)
+_LEAF_MATCH = table(
+    asFound=("asFound", string), relevance=("relevance", enum("BrowseLeafRelevance"))
+)
+
+
+def _leaves(ctx: Ctx, s: str, which: str, value: Any, path: str) -> None:
+    need(value, list, "a list", path)
     for i, leaf in enumerate(value, 1):
         lpath = f"{path}[{i - 1}]"
-        _need(leaf, dict, "an object", lpath)
-        _need(leaf.get("id"), str, "a string", lpath + ".id")
+        need(leaf, dict, "an object", lpath)
+        need(leaf.get("id"), str, "a string", lpath + ".id")
         term = browse_leaf_iri(leaf["id"])
         n = f"{s}/{which}-browse-leaf/{i}"
         ctx.add(s, CTG + f"{which}BrowseLeaf", n)
         ctx.add(n, TYPE, CTG + "BrowseLeafMatch")
         ctx.add(n, CTG + "browseTerm", term)
         ctx.add(term, TYPE, CTG + "BrowseLeaf")
-        _fields(
+        fields(
             ctx,
             n,
             {k: x for k, x in leaf.items() if k not in ("id", "name")},
-            _t(asFound=("asFound", _str), relevance=("relevance", _enum("BrowseLeafRelevance"))),
+            _LEAF_MATCH,
             lpath,
         )
         if leaf.get("name") is not None:
-            _str(ctx, term, LABEL, leaf["name"], lpath + ".name")
+            string(ctx, term, LABEL, leaf["name"], lpath + ".name")
 
 
-_MISC_INFO = _t(
-    versionHolder=("versionHolder", _date),
-    removedCountries=("removedCountry", _many(_str)),
+_MISC_INFO = table(
+    versionHolder=("versionHolder", date),
+    removedCountries=("removedCountry", many(string)),
     submissionTracking=(
         "submissionTracking",
-        _flat(
-            _t(
-                estimatedResultsFirstSubmitDate=("estimatedResultsFirstSubmitDate", _date),
+        flat(
+            table(
+                estimatedResultsFirstSubmitDate=("estimatedResultsFirstSubmitDate", date),
                 firstMcpInfo=(
                     "firstMcpInfo",
-                    _flat(_t(postDateStruct=("firstMcpPostDate", _date_struct))),
+                    flat(table(postDateStruct=("firstMcpPostDate", date_struct))),
                 ),
                 submissionInfos=(
                     "submission",
-                    _nodes(
+                    nodes(
                         "submission",
                         CTG + "Submission",
-                        _t(
-                            releaseDate=("releaseDate", _date),
-                            unreleaseDate=("unreleaseDate", _date),
-                            unreleaseDateUnknown=("unreleaseDateUnknown", _bool),
-                            resetDate=("resetDate", _date),
-                            mcpReleaseN=("mcpReleaseN", _int),
+                        table(
+                            releaseDate=("releaseDate", date),
+                            unreleaseDate=("unreleaseDate", date),
+                            unreleaseDateUnknown=("unreleaseDateUnknown", boolean),
+                            resetDate=("resetDate", date),
+                            mcpReleaseN=("mcpReleaseN", integer),
                         ),
                     ),
                 ),
@@ -825,36 +655,36 @@ _MISC_INFO = _t(
     ),
     modelPredictions=(
         "modelPredictions",
-        _flat(
-            _t(
+        flat(
+            table(
                 bmiLimits=(
                     "bmiLimits",
-                    _flat(_t(minBmi=("minBmi", _num), maxBmi=("maxBmi", _num))),
+                    flat(table(minBmi=("minBmi", number), maxBmi=("maxBmi", number))),
                 )
             )
         ),
     ),
 )
 
-_ANNOTATION = _t(
+_ANNOTATION = table(
     annotationModule=(
         "annotationModule",
-        _flat(
-            _t(
+        flat(
+            table(
                 unpostedAnnotation=(
                     "unpostedAnnotation",
-                    _flat(
-                        _t(
-                            unpostedResponsibleParty=("unpostedResponsibleParty", _str),
+                    flat(
+                        table(
+                            unpostedResponsibleParty=("unpostedResponsibleParty", string),
                             unpostedEvents=(
                                 "unpostedEvent",
-                                _nodes(
+                                nodes(
                                     "unposted-event",
                                     CTG + "UnpostedEvent",
-                                    _t(
-                                        type=("unpostedEventType", _enum("UnpostedEventType")),
-                                        date=("unpostedEventDate", _date),
-                                        dateUnknown=("unpostedEventDateUnknown", _bool),
+                                    table(
+                                        type=("unpostedEventType", enum("UnpostedEventType")),
+                                        date=("unpostedEventDate", date),
+                                        dateUnknown=("unpostedEventDateUnknown", boolean),
                                     ),
                                 ),
                             ),
@@ -863,20 +693,20 @@ _ANNOTATION = _t(
                 ),
                 violationAnnotation=(
                     "violationAnnotation",
-                    _flat(
-                        _t(
+                    flat(
+                        table(
                             violationEvents=(
                                 "violationEvent",
-                                _nodes(
+                                nodes(
                                     "violation-event",
                                     CTG + "ViolationEvent",
-                                    _t(
-                                        type=("violationEventType", _enum("ViolationEventType")),
-                                        description=(DCT + "description", _str),
-                                        creationDate=("creationDate", _date),
-                                        issuedDate=("issuedDate", _date),
-                                        releaseDate=("releaseDate", _date),
-                                        postedDate=("postedDate", _date),
+                                    table(
+                                        type=("violationEventType", enum("ViolationEventType")),
+                                        description=(DCT + "description", string),
+                                        creationDate=("creationDate", date),
+                                        issuedDate=("issuedDate", date),
+                                        releaseDate=("releaseDate", date),
+                                        postedDate=("postedDate", date),
                                     ),
                                 ),
                             )
@@ -888,21 +718,21 @@ _ANNOTATION = _t(
     )
 )
 
-_LARGE_DOC = _t(
-    typeAbbrev=("documentType", _str),
-    hasProtocol=("hasProtocol", _bool),
-    hasSap=("hasSap", _bool),
-    hasIcf=("hasIcf", _bool),
-    label=(LABEL, _str),
-    date=("documentDate", _date),
-    uploadDate=("uploadDate", _datetime),
-    filename=("filename", _str),
-    size=("byteSize", _int),
+_LARGE_DOC = table(
+    typeAbbrev=("documentType", string),
+    hasProtocol=("hasProtocol", boolean),
+    hasSap=("hasSap", boolean),
+    hasIcf=("hasIcf", boolean),
+    label=(LABEL, string),
+    date=("documentDate", date),
+    uploadDate=("uploadDate", date_time),
+    filename=("filename", string),
+    size=("byteSize", integer),
 )
 
 
-def _large_docs(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
-    _nodes("document", CTG + "LargeDocument", _LARGE_DOC)(ctx, s, p, v, path)
+def _large_docs(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
+    nodes("document", CTG + "LargeDocument", _LARGE_DOC)(ctx, s, p, v, path)
     for i, doc in enumerate(v, 1):
         name = doc.get("filename")
         if isinstance(name, str) and name:
@@ -910,49 +740,49 @@ def _large_docs(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
             ctx.add(f"{s}/document/{i}", SCHEMA + "url", web_link(url))
 
 
-_DOCUMENT = _t(
+_DOCUMENT = table(
     largeDocumentModule=(
         "largeDocumentModule",
-        _flat(_t(noSap=("noSap", _bool), largeDocs=("largeDocument", _large_docs))),
+        flat(table(noSap=("noSap", boolean), largeDocs=("largeDocument", _large_docs))),
     )
 )
 
-_PROTOCOL = _t(
-    identificationModule=("identificationModule", _flat(_IDENTIFICATION)),
-    statusModule=("statusModule", _flat(_STATUS)),
-    sponsorCollaboratorsModule=("sponsorCollaboratorsModule", _flat(_SPONSORS)),
-    oversightModule=("oversightModule", _flat(_OVERSIGHT)),
-    descriptionModule=("descriptionModule", _flat(_DESCRIPTION)),
-    conditionsModule=("conditionsModule", _flat(_CONDITIONS)),
-    designModule=("designModule", _flat(_DESIGN)),
+_PROTOCOL = table(
+    identificationModule=("identificationModule", flat(_IDENTIFICATION)),
+    statusModule=("statusModule", flat(_STATUS)),
+    sponsorCollaboratorsModule=("sponsorCollaboratorsModule", flat(_SPONSORS)),
+    oversightModule=("oversightModule", flat(_OVERSIGHT)),
+    descriptionModule=("descriptionModule", flat(_DESCRIPTION)),
+    conditionsModule=("conditionsModule", flat(_CONDITIONS)),
+    designModule=("designModule", flat(_DESIGN)),
     armsInterventionsModule=("armsInterventionsModule", _arms_interventions),
-    outcomesModule=("outcomesModule", _flat(_OUTCOMES)),
+    outcomesModule=("outcomesModule", flat(_OUTCOMES)),
     eligibilityModule=(
         "eligibility",
-        _node("eligibility", CTG + "Eligibility", _ELIGIBILITY),
+        node("eligibility", CTG + "Eligibility", _ELIGIBILITY),
     ),
-    contactsLocationsModule=("contactsLocationsModule", _flat(_CONTACTS_LOCATIONS)),
-    referencesModule=("referencesModule", _flat(_REFERENCES)),
-    ipdSharingStatementModule=("ipdSharingStatementModule", _flat(_IPD_SHARING)),
+    contactsLocationsModule=("contactsLocationsModule", flat(_CONTACTS_LOCATIONS)),
+    referencesModule=("referencesModule", flat(_REFERENCES)),
+    ipdSharingStatementModule=("ipdSharingStatementModule", flat(_IPD_SHARING)),
 )
 
-_DERIVED = _t(
-    miscInfoModule=("miscInfoModule", _flat(_MISC_INFO)),
+_DERIVED = table(
+    miscInfoModule=("miscInfoModule", flat(_MISC_INFO)),
     conditionBrowseModule=("conditionBrowseModule", _browse("condition")),
     interventionBrowseModule=("interventionBrowseModule", _browse("intervention")),
 )
 
 
-def _not_mapped_yet(ctx: _Ctx, s: str, p: str, v: Any, path: str) -> None:
+def _not_mapped_yet(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
     """The results section: mapped by a later release; its presence is stated by hasResults."""
 
 
-_STUDY = _t(
-    protocolSection=("protocolSection", _flat(_PROTOCOL)),
-    derivedSection=("derivedSection", _flat(_DERIVED)),
-    annotationSection=("annotationSection", _flat(_ANNOTATION)),
-    documentSection=("documentSection", _flat(_DOCUMENT)),
-    hasResults=("hasResults", _bool),
+_STUDY = table(
+    protocolSection=("protocolSection", flat(_PROTOCOL)),
+    derivedSection=("derivedSection", flat(_DERIVED)),
+    annotationSection=("annotationSection", flat(_ANNOTATION)),
+    documentSection=("documentSection", flat(_DOCUMENT)),
+    hasResults=("hasResults", boolean),
     resultsSection=("resultsSection", _not_mapped_yet),
 )
 
@@ -978,7 +808,7 @@ def map_record(
     :raises RecordError: when the record has no usable NCT ID or a field has the wrong JSON type.
     """
     if not isinstance(data, dict):
-        raise _fail("$", "a study object", data)
+        raise fail("$", "a study object", data)
     nct = nct_id_of(data)
     if nct is None or not _NCT_SAFE.match(nct):
         raise RecordError(
@@ -987,10 +817,10 @@ def map_record(
             source=source,
             path="$.protocolSection.identificationModule.nctId",
         )
-    ctx = _Ctx(nct, contact_details)
+    ctx = Ctx(nct, contact_details)
     s = study_iri(nct)
     try:
-        _fields(ctx, s, data, _STUDY, "$")
+        fields(ctx, s, data, _STUDY, "$")
     except RecordError as exc:
         raise exc.located(source=source, nct_id=nct) from None
     add = ctx.add
@@ -1004,7 +834,7 @@ def map_record(
     return MappedRecord(nct, ctx.g, ctx.quads, ctx.warnings)
 
 
-def _provenance(ctx: _Ctx, s: str, data: dict, source: str | None, built_at: str | None) -> None:
+def _provenance(ctx: Ctx, s: str, data: dict, source: str | None, built_at: str | None) -> None:
     g = ctx.g
     ctx.add(g, TYPE, PROV + "Entity")
     ctx.add(g, FOAF + "primaryTopic", s)

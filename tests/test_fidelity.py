@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from conftest import CTGOV, RECORD_FILES, SEED
+from spec_record import complete_record
 
-from kg import mapping, records
+from kg import map_record, mapping, records
 from kg.fidelity import LEFT_OUT, main, measure
+from kg.read import Record
 
 
 @pytest.mark.parametrize("path", [*RECORD_FILES, SEED], ids=lambda p: p.stem)
@@ -46,3 +48,14 @@ def test_script_prints_the_total(capsys):
     assert main([str(CTGOV), str(SEED)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("total  ") and "(100.00%)" in last
+
+
+def test_every_field_of_the_api_model_is_mapped():
+    """A record with every field of the official spec filled in loses no value."""
+    data = complete_record()
+    mapped = map_record(data)
+    fidelity = measure(Record(data, "spec", mapped.nct_id))
+    assert fidelity.missing == []
+    assert fidelity.leaves > 200
+    unknown = [w for w in mapped.warnings if "not in the API v2 study model" in w]
+    assert unknown == []
