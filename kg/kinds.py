@@ -24,7 +24,7 @@ TRUE, FALSE = Lit("true", XSD_BOOLEAN), Lit("false", XSD_BOOLEAN)
 class Ctx:
     """What the kinds share while one record is mapped."""
 
-    __slots__ = ("contact_details", "g", "nct", "quads", "warnings")
+    __slots__ = ("contact_details", "g", "groups", "nct", "quads", "warnings")
 
     def __init__(self, nct: str, contact_details: bool) -> None:
         self.nct = nct
@@ -32,6 +32,8 @@ class Ctx:
         self.quads: list[Quad] = []
         self.warnings: list[str] = []
         self.contact_details = contact_details
+        self.groups = ""
+        """The IRI prefix of the result groups in scope (``.../participant-flow/group``)."""
 
     def add(self, s: str, p: str, o: Term) -> None:
         self.quads.append((s, p, o, self.g))
@@ -157,19 +159,35 @@ def date_struct(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
     fields(ctx, s, v, {"date": (p, date), "type": (p + "Type", enum("DateType"))}, path)
 
 
-def node(segment: str, cls: str, table: Table, label: str | None = None) -> Kind:
-    """An object that occurs once as a node of its own: ``<parent>/<segment>``."""
+def node(
+    segment: str, cls: str, table: Table, label: str | None = None, *, groups: bool = False
+) -> Kind:
+    """An object that occurs once as a node of its own: ``<parent>/<segment>``.
+
+    With ``groups`` the node scopes result groups: their IRIs are ``<node>/group/<id>``.
+    """
 
     def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
         need(v, dict, "an object", path)
         n = f"{s}/{segment}"
         ctx.add(s, p, n)
         ctx.add(n, TYPE, cls)
-        fields(ctx, n, v, table, path)
+        _scoped_fields(ctx, n, v, table, path, groups)
         if label and isinstance(v.get(label), str):
             ctx.add(n, LABEL, Lit(v[label]))
 
     return kind
+
+
+def _scoped_fields(ctx: Ctx, n: str, v: Any, table: Table, path: str, groups: bool) -> None:
+    if not groups:
+        fields(ctx, n, v, table, path)
+        return
+    outer, ctx.groups = ctx.groups, n + "/group"
+    try:
+        fields(ctx, n, v, table, path)
+    finally:
+        ctx.groups = outer
 
 
 def nodes(
@@ -178,10 +196,13 @@ def nodes(
     table: Table,
     label: str | None = None,
     extra: tuple[tuple[str, Term], ...] = (),
+    *,
+    groups: bool = False,
 ) -> Kind:
     """A list of objects, each a node ``<parent>/<segment>/<n>`` (1-based, record order).
 
-    ``extra`` holds (predicate, object) pairs stated of every node, such as a further type.
+    ``extra`` holds (predicate, object) pairs stated of every node, such as a further type;
+    ``groups`` makes each node scope its result groups, as for :func:`node`.
     """
 
     def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
@@ -195,7 +216,7 @@ def nodes(
             ctx.add(n, CTG + "position", Lit(str(i), XSD_INTEGER))
             for pred, obj in extra:
                 ctx.add(n, pred, obj)
-            fields(ctx, n, item, table, ipath)
+            _scoped_fields(ctx, n, item, table, ipath, groups)
             if label and isinstance(item.get(label), str):
                 ctx.add(n, LABEL, Lit(item[label]))
 

@@ -65,6 +65,7 @@ from kg.namespaces import (
     TYPE,
 )
 from kg.read import nct_id_of
+from kg.results import RESULTS, link_registered_outcomes
 from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, web_link
 from kg.version import __version__
 
@@ -773,17 +774,13 @@ _DERIVED = table(
 )
 
 
-def _not_mapped_yet(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-    """The results section: mapped by a later release; its presence is stated by hasResults."""
-
-
 _STUDY = table(
     protocolSection=("protocolSection", flat(_PROTOCOL)),
     derivedSection=("derivedSection", flat(_DERIVED)),
     annotationSection=("annotationSection", flat(_ANNOTATION)),
     documentSection=("documentSection", flat(_DOCUMENT)),
     hasResults=("hasResults", boolean),
-    resultsSection=("resultsSection", _not_mapped_yet),
+    resultsSection=("resultsSection", flat(RESULTS)),
 )
 
 _STUDY_CLASS = {
@@ -830,6 +827,7 @@ def map_record(
     title = data["protocolSection"]["identificationModule"].get("briefTitle")
     add(s, LABEL, Lit(title if isinstance(title, str) else nct))
     add(s, SCHEMA + "url", CTGOV_STUDY_PAGE + nct)
+    link_registered_outcomes(ctx, s, data)
     _provenance(ctx, s, data, source, built_at)
     return MappedRecord(nct, ctx.g, ctx.quads, ctx.warnings)
 

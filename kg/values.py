@@ -13,9 +13,11 @@ from kg.terms import (
     XSD_DATE,
     XSD_DATETIME,
     XSD_DECIMAL,
+    XSD_DOUBLE,
     XSD_DURATION,
     XSD_GYEAR,
     XSD_GYEARMONTH,
+    XSD_INTEGER,
     Lit,
 )
 
@@ -89,3 +91,36 @@ def decimal(value: float | int) -> Lit:
         return Lit(text + ".0", XSD_DECIMAL)
     text = text.rstrip("0")
     return Lit(text + "0" if text.endswith(".") else text, XSD_DECIMAL)
+
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
+_DOUBLE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+_COMPARED = re.compile(r"^\s*(<=|>=|≤|≥|<|>|=)?\s*(.*?)\s*$")
+
+
+def numeric(text: str) -> tuple[Lit, bool]:
+    """A number the registry sends as text (``"8"``, ``"19.63"``) as xsd:integer or xsd:decimal.
+
+    The lexical form is kept as written; text that is no number (``"NA"``) stays text.
+    """
+    stripped = text.strip()
+    if _INTEGER.match(stripped):
+        return Lit(stripped, XSD_INTEGER), True
+    if _DECIMAL.match(stripped):
+        return Lit(stripped, XSD_DECIMAL), True
+    if _DOUBLE.match(stripped):
+        return Lit(stripped, XSD_DOUBLE), True
+    return Lit(text), False
+
+
+def compared(text: str) -> tuple[str, Lit] | None:
+    """A value such as a p-value written ``<0.001`` or ``=0.247``: its comparator and number."""
+    m = _COMPARED.match(text)
+    if m is None:
+        return None
+    number, ok = numeric(m.group(2))
+    if not ok:
+        return None
+    sign = {"≤": "<=", "≥": ">="}.get(m.group(1), m.group(1) or "=")
+    return sign, number
