@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import load_record
+from conftest import CTGOV, SEED, load_record
 
+import kg
 from kg import map_record
 from kg.namespaces import CTG, DCT, LABEL, SCHEMA, TYPE
 from kg.terms import XSD_DECIMAL, XSD_INTEGER, Lit
@@ -176,9 +177,6 @@ def _readme_queries() -> list[str]:
 
 
 def test_readme_results_queries_give_the_rows_shown():
-    from conftest import CTGOV, SEED
-
-    import kg
 
     graph = kg.build([CTGOV, SEED]).dataset
     adverse, outcomes = _readme_queries()[:2]
