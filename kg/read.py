@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO
 
@@ -48,6 +49,18 @@ class Record:
 _Item = Record | RecordError
 
 
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One thing that is read on its own: a file, a zip member, or standard input (``-``).
+
+    Units are small and picklable, so parallel builds hand them to worker processes, which
+    read, parse and map them there.
+    """
+
+    path: str
+    member: str | None = None
+
+
 def records(
     inputs: Iterable[str | os.PathLike] | str | os.PathLike, *, stdin: BinaryIO | None = None
 ) -> Iterator[_Item]:
@@ -65,17 +78,52 @@ def records(
     return _read(paths, stdin)
 
 
+def units(inputs: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[Unit | RecordError]:
+    """The units of the inputs in reading order, or a RecordError for what cannot be listed.
+
+    :raises InputError: at once, before anything is read, when an input path does not exist.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    paths = [os.fsdecode(p) for p in inputs]
+    for path in paths:
+        if path != "-" and not os.path.exists(path):
+            raise InputError(f"no such file or directory: {path}")
+    return _units(paths)
+
+
+def read_unit(unit: Unit, stdin: BinaryIO | None = None) -> Iterator[_Item]:
+    """The records of one unit, or a RecordError for each one that can't be read."""
+    if unit.path == "-":
+        yield from _stream(stdin if stdin is not None else sys.stdin.buffer, "<stdin>")
+    elif unit.member is None:
+        yield from _file(unit.path)
+    else:
+        yield from _member(unit.path, unit.member)
+
+
 def _read(paths: list[str], stdin: BinaryIO | None) -> Iterator[_Item]:
+    try:
+        for unit in _units(paths):
+            if isinstance(unit, RecordError):
+                yield unit
+            else:
+                yield from read_unit(unit, stdin)
+    finally:
+        _archive.cache_clear()
+
+
+def _units(paths: list[str]) -> Iterator[Unit | RecordError]:
     for path in paths:
         if path == "-":
-            yield from _stream(stdin if stdin is not None else sys.stdin.buffer, "<stdin>")
+            yield Unit("-")
         elif os.path.isdir(path):
             yield from _directory(path)
         else:
-            yield from _file(path)
+            yield from _file_units(path)
 
 
-def _directory(path: str) -> Iterator[_Item]:
+def _directory(path: str) -> Iterator[Unit | RecordError]:
     try:
         with os.scandir(path) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
@@ -89,7 +137,29 @@ def _directory(path: str) -> Iterator[_Item]:
         if entry.is_dir(follow_symlinks=False):
             yield from _directory(child)
         elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
-            yield from _file(child)
+            yield from _file_units(child)
+
+
+def _file_units(path: str) -> Iterator[Unit | RecordError]:
+    """A plain file is one unit; a zip archive is one unit per ``.json`` member."""
+    try:
+        with open(path, "rb") as stream:
+            regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+            zipped = path.lower().endswith(".zip") or stream.peek(4)[:4] in ZIP_MAGIC
+    except OSError:
+        zipped = regular = False
+    if not (zipped and regular):
+        yield Unit(path)
+        return
+    try:
+        archive = _archive(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield RecordError(f"not a readable zip archive: {exc}", source=path)
+        return
+    for info in sorted(archive.infolist(), key=lambda info: info.filename):
+        base = info.filename.rsplit("/", 1)[-1]
+        if not (info.is_dir() or base.startswith(".") or not base.lower().endswith(".json")):
+            yield Unit(path, info.filename)
 
 
 def _file(path: str) -> Iterator[_Item]:
@@ -97,33 +167,26 @@ def _file(path: str) -> Iterator[_Item]:
         with open(path, "rb") as stream:
             info = os.fstat(stream.fileno())
             regular = stat.S_ISREG(info.st_mode)
-            zipped = path.lower().endswith(".zip") or stream.peek(4)[:4] in ZIP_MAGIC
-            if not (zipped and regular):
-                yield from _stream(stream, path, info.st_size if regular else None)
-                return
+            yield from _stream(stream, path, info.st_size if regular else None)
     except OSError as exc:
         yield RecordError(f"cannot read: {exc.strerror or exc}", source=path, nct_id=_named(path))
-        return
-    yield from _zip(path)
 
 
-def _zip(path: str) -> Iterator[_Item]:
+@lru_cache(maxsize=1)
+def _archive(path: str) -> zipfile.ZipFile:
+    """The open archive being read (one at a time, so its directory is parsed once)."""
+    return zipfile.ZipFile(path)
+
+
+def _member(path: str, name: str) -> Iterator[_Item]:
+    source = f"{path}!{name}"
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        yield RecordError(f"not a readable zip archive: {exc}", source=path)
-        return
-    with archive:
-        for info in sorted(archive.infolist(), key=lambda info: info.filename):
-            base = info.filename.rsplit("/", 1)[-1]
-            if info.is_dir() or base.startswith(".") or not base.lower().endswith(".json"):
-                continue
-            source = f"{path}!{info.filename}"
-            try:
-                with archive.open(info) as member:
-                    yield from _stream(member, source, info.file_size)
-            except READ_ERRORS as exc:
-                yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
+        archive = _archive(path)
+        info = archive.getinfo(name)
+        with archive.open(info) as member:
+            yield from _stream(member, source, info.file_size)
+    except (KeyError, zipfile.BadZipFile, *READ_ERRORS) as exc:
+        yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
 
 
 def _stream(stream: BinaryIO, source: str, size: int | None = None) -> Iterator[_Item]:

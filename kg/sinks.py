@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import IO, Protocol
 
 import rdflib
@@ -21,13 +22,22 @@ from kg.mapping import MappedRecord
 from kg.namespaces import GRAPH, STUDY
 from kg.terms import Lit, Quad, Term, nt_term
 
-_PER_STUDY = (STUDY, GRAPH)
+_PER_STUDY = (f"<{STUDY}", f"<{GRAPH}")
+
+
+def encode(quads: list[Quad], *, triples: bool = False) -> str:
+    """Quads as N-Quads text, or as N-Triples (graph names dropped) with ``triples``."""
+    if triples:
+        return "".join(f"<{s}> <{p}> {nt_term(o)} .\n" for s, p, o, _ in quads)
+    return "".join(f"<{s}> <{p}> {nt_term(o)} <{g}> .\n" for s, p, o, g in quads)
 
 
 class Sink(Protocol):
     """What the build loop needs of a destination."""
 
     def add(self, record: MappedRecord) -> None: ...
+
+    def add_lines(self, graph: str, text: str) -> None: ...
 
     def remove(self, graph: str) -> None: ...
 
@@ -44,35 +54,35 @@ class NQuadsSink:
 
     def __init__(self, target: str | os.PathLike | IO[bytes], *, triples: bool = False) -> None:
         self._target = target
-        self._triples = triples
+        self.triples = triples
         self._out = None if hasattr(target, "write") else AtomicFile(target)
         spool = tempfile.TemporaryFile() if self._out is None else None  # noqa: SIM115 - closed in close()
         self._tmp = spool or self._out.file
         self._spans: dict[str, tuple[int, int]] = {}
         self._dropped: list[tuple[int, int]] = []
         self._shared_seen: set[str] = set()
-        self.quads = 0
 
     def add(self, record: MappedRecord) -> None:
         """Write one record's quads."""
-        start = self._tmp.tell()
-        self._tmp.write(self._encode(record.quads).encode("utf-8"))
-        self._spans[record.graph] = (start, self._tmp.tell())
-        self.quads += len(record.quads)
+        self.add_lines(record.graph, encode(record.quads, triples=self.triples))
 
-    def _encode(self, quads: list[Quad]) -> str:
-        if not self._triples:
-            return "".join(f"<{s}> <{p}> {nt_term(o)} <{g}> .\n" for s, p, o, g in quads)
-        lines = []
+    def add_lines(self, graph: str, text: str) -> None:
+        """Write one record given as N-Quads (or N-Triples) text, as :func:`encode` makes it."""
+        if self.triples:
+            text = "".join(self._unseen(text.splitlines(keepends=True)))
+        start = self._tmp.tell()
+        self._tmp.write(text.encode("utf-8"))
+        self._spans[graph] = (start, self._tmp.tell())
+
+    def _unseen(self, lines: list[str]) -> Iterator[str]:
+        """Lines about shared nodes only the first time: N-Triples has no graph names."""
         seen = self._shared_seen
-        for s, p, o, _ in quads:
-            line = f"<{s}> <{p}> {nt_term(o)} .\n"
-            if not s.startswith(_PER_STUDY):
+        for line in lines:
+            if not line.startswith(_PER_STUDY):
                 if line in seen:
                     continue
                 seen.add(line)
-            lines.append(line)
-        return "".join(lines)
+            yield line
 
     def remove(self, graph: str) -> None:
         """Drop a record written earlier; its lines are left out when the file is moved in."""
@@ -136,6 +146,10 @@ class DatasetSink:
         graph = self.dataset.graph(rdflib.URIRef(record.graph))
         to_rdflib = self.term
         graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o, _ in record.quads)
+
+    def add_lines(self, graph: str, text: str) -> None:
+        """Add one record given as N-Quads text."""
+        self.dataset.parse(data=text, format="nquads")
 
     def remove(self, graph: str) -> None:
         """Drop the named graph of a record added earlier."""

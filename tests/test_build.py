@@ -265,3 +265,23 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@pytest.mark.parametrize("suffix", [".nq", ".nt"])
+def test_parallel_build_gives_the_same_output_and_report(tmp_path, monkeypatch, capsys, suffix):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    archive = tmp_path / "ctg-studies.json.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in RECORD_FILES:
+            zf.write(path, path.name)
+        zf.writestr("NCT99999999.json", "{ truncated")
+    inputs = [str(archive), str(_good_and_bad(tmp_path)), str(CTGOV), str(SEED)]
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}{suffix}"
+        assert main(["build", *inputs, "-o", str(out), "--jobs", jobs]) == 1
+        outputs.append((out.read_bytes(), capsys.readouterr().err))
+    (serial, serial_err), (parallel, parallel_err) = outputs
+    assert serial == parallel
+    assert serial_err == parallel_err
+    assert "failed 6" in serial_err and "NCT99999999.json" in serial_err
