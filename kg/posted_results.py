@@ -115,7 +115,7 @@ _GROUP = table(
 )
 
 _FLOW_STATS = table(
-    comment=(CTG + "comment", string),
+    comment=("note", string),
     numSubjects=("numSubjects", numeric),
     numUnits=("numUnits", numeric),
 )
@@ -139,9 +139,9 @@ _PARTICIPANT_FLOW = table(
                         CTG + "FlowMilestone",
                         table(
                             type=("milestoneType", string),
-                            comment=("comment", string),
+                            comment=("note", string),
                             achievements=(
-                                "achievement",
+                                "milestoneCount",
                                 per_group(CTG + "FlowCount", _FLOW_STATS),
                             ),
                         ),
@@ -155,8 +155,8 @@ _PARTICIPANT_FLOW = table(
                         CTG + "DropWithdraw",
                         table(
                             type=("dropWithdrawType", string),
-                            comment=("comment", string),
-                            reasons=("reason", per_group(CTG + "FlowCount", _FLOW_STATS)),
+                            comment=("note", string),
+                            reasons=("reasonCount", per_group(CTG + "FlowCount", _FLOW_STATS)),
                         ),
                         label="type",
                     ),
@@ -171,7 +171,8 @@ _DENOMS = nodes(
     "denom",
     CTG + "Denominator",
     table(
-        units=("denomUnits", string), counts=("count", per_group(CTG + "DenomCount", _DENOM_COUNT))
+        units=("denomUnits", string),
+        counts=("denomCount", per_group(CTG + "DenomCount", _DENOM_COUNT)),
     ),
 )
 _MEASUREMENT = table(
@@ -179,7 +180,7 @@ _MEASUREMENT = table(
     spread=("spread", numeric),
     lowerLimit=("lowerLimit", numeric),
     upperLimit=("upperLimit", numeric),
-    comment=("comment", string),
+    comment=("note", string),
 )
 _CLASSES = nodes(
     "class",
@@ -232,9 +233,9 @@ _BASELINE = table(
 )
 
 _ANALYSIS = table(
-    paramType=("paramType", string),
+    paramType=("analysisParamType", string),
     paramValue=("paramValue", numeric),
-    dispersionType=("dispersionType", enum("AnalysisDispersionType")),
+    dispersionType=("analysisDispersionType", enum("AnalysisDispersionType")),
     dispersionValue=("dispersionValue", numeric),
     statisticalMethod=("statisticalMethod", string),
     statisticalComment=("statisticalComment", string),
@@ -277,7 +278,7 @@ _EVENT = table(
     organSystem=("organSystem", string),
     sourceVocabulary=("sourceVocabulary", string),
     assessmentType=("assessmentType", enum("EventAssessment")),
-    notes=("notes", string),
+    notes=("eventNotes", string),
     stats=("eventCount", per_group(CTG + "EventCount", _EVENT_STATS)),
 )
 _EVENT_GROUP_COUNTS = table(

@@ -40,7 +40,7 @@ def test_participant_flow_counts_per_group(repaglinide):
     started = flow + "/period/1/milestone/1"
     assert (started, CTG + "milestoneType", Lit("STARTED")) in repaglinide
     count = started + "/FG000"
-    assert (started, CTG + "achievement", count) in repaglinide
+    assert (started, CTG + "milestoneCount", count) in repaglinide
     assert (count, CTG + "group", placebo) in repaglinide
     assert (count, CTG + "numSubjects", Lit("8", XSD_INTEGER)) in repaglinide
 
@@ -108,7 +108,7 @@ def test_analysis_p_value_estimate_and_interval(certolizumab):
     assert (first, CTG + "pValue", Lit("<0.001")) in certolizumab
     assert (first, CTG + "pValueNumber", Lit("0.001", XSD_DECIMAL)) in certolizumab
     assert (first, CTG + "pValueComparator", Lit("<")) in certolizumab
-    assert (first, CTG + "paramType", Lit("Odds Ratio (OR)")) in certolizumab
+    assert (first, CTG + "analysisParamType", Lit("Odds Ratio (OR)")) in certolizumab
     assert (first, CTG + "ciLowerLimit", Lit("7.336", XSD_DECIMAL)) in certolizumab
     assert (first, CTG + "ciNumSides", Lit("TWO_SIDED")) in certolizumab
     measure = first.rsplit("/analysis/", 1)[0]
