@@ -64,8 +64,8 @@ from kg.namespaces import (
     SCHEMA,
     TYPE,
 )
-from kg.read import nct_id_of
 from kg.posted_results import RESULTS, link_registered_outcomes
+from kg.read import nct_id_of
 from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, web_link
 from kg.version import __version__
 
