@@ -3,6 +3,10 @@
 KgError
  +-- RecordError     a record that cannot be read or mapped (file, NCT ID, JSON path, problem)
  +-- InputError      an input that cannot be opened at all (missing file, unknown format)
+ +-- QueryError      a SPARQL query that cannot run (syntax, unknown name, store, endpoint)
+      +-- ParameterError   a parameter value that is missing or not of its declared type
+      +-- UnsafeQueryError a query that would reach the network or local files by itself
+      +-- QueryTimeout     a query that ran longer than its timeout
 """
 
 from __future__ import annotations
@@ -45,3 +49,19 @@ class RecordError(KgError, ValueError):
 
 class InputError(KgError, OSError):
     """An input path that cannot be opened or whose format is unknown."""
+
+
+class QueryError(KgError, ValueError):
+    """A SPARQL query that cannot run: bad syntax, unknown library name, store or endpoint error."""
+
+
+class ParameterError(QueryError):
+    """A query parameter that is missing, unknown or not of its declared type."""
+
+
+class UnsafeQueryError(QueryError):
+    """A query that would reach the network or local files by itself (SERVICE, FROM, LOAD)."""
+
+
+class QueryTimeout(QueryError, TimeoutError):
+    """A query that ran longer than the time it was given."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import rdflib
 
@@ -12,6 +13,12 @@ from kg.atomic import atomic_write
 from kg.build import BuildReport, run
 from kg.namespaces import CTG, PREFIXES, STUDY
 from kg.sinks import DatasetSink
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from kg.findings import ValidationReport
+    from kg.stats import Stats
 
 FORMATS: dict[str, str] = {
     ".nq": "nquads",
@@ -87,6 +94,48 @@ class KnowledgeGraph:
         with atomic_write(target) as out:
             source.serialize(out, format=fmt, encoding="utf-8")
         return target
+
+    def to_networkx(self, view: str = "full") -> nx.Graph:
+        """A networkx view of the graph: see :func:`kg.network.to_networkx`."""
+        from kg.network import to_networkx
+
+        return to_networkx(self, view)
+
+    def export(self, destination: str | os.PathLike, **options: Any) -> Path:
+        """Write an RDF, networkx or description file: see :func:`kg.export.export`."""
+        from kg.export import export
+
+        return export(self, destination, **options)
+
+    def describe(self) -> rdflib.Graph:
+        """The VoID/DCAT description of the graph: see :func:`kg.export.describe`."""
+        from kg.export import describe
+
+        return describe(self)
+
+    def stats(self, **options: Any) -> Stats:
+        """Counts and rankings of the graph: see :func:`kg.stats.stats`."""
+        from kg.stats import stats
+
+        return stats(self, **options)
+
+    def plot(self, destination: str | os.PathLike, **options: Any) -> Path:
+        """Draw a view to PNG, SVG or HTML: see :func:`kg.plot.plot`."""
+        from kg.plot import plot
+
+        return plot(self, destination, **options)
+
+    def query(self, query: str, /, params: dict[str, Any] | None = None, **options: Any) -> Any:
+        """Run a library query, a ``.rq`` file or SPARQL text: see :func:`kg.query.query`."""
+        from kg.query import query as run_query
+
+        return run_query(self, query, params, **options)
+
+    def validate(self, **options: Any) -> ValidationReport:
+        """Check the graph against the SHACL shapes: see :func:`kg.validate.validate`."""
+        from kg.validate import validate
+
+        return validate(self, **options)
 
 
 def build(

@@ -1,400 +1,276 @@
-"""The results section (participant flow, baseline, outcome measures, adverse events, more info).
+"""Query results, the same whichever store answered, and their serialisations.
 
-Each module is a node under the study; its groups (``FG000``, ``BG000``, ``OG000``, ``EG000``)
-are nodes ``<module>/group/<id>``, and every per-group figure is a node ``<parent>/<group id>``
-linked to its group by ``ctg:group``, so a query walks study -> measure -> category ->
-measurement -> group. Numbers the registry sends as text become xsd:integer / xsd:decimal
-literals with the lexical form kept; text that is no number (``NA``) stays text and the node
-says so with ``ctg:nonNumericProperty``, never a made-up 0.
+Rows (SELECT) are written as a table, SPARQL 1.1 CSV / TSV, SPARQL JSON or SPARQL XML; a yes/no
+(ASK) the same way; triples (CONSTRUCT, DESCRIBE) as RDF: Turtle, N-Triples, JSON-LD or RDF/XML.
+Terms are rdflib terms; the writers here are small and deterministic, so the same answer is the
+same bytes on every store.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
-from kg import values
-from kg.kinds import (
-    Ctx,
-    Kind,
-    Table,
-    boolean,
-    contact_detail,
-    date,
-    enum,
-    fields,
-    flat,
-    integer,
-    need,
-    node,
-    nodes,
-    string,
-    table,
-)
-from kg.namespaces import CTG, DCT, LABEL, SCHEMA, TYPE
-from kg.terms import Lit, iri_safe
+import rdflib
 
-_SPACES = re.compile(r"\s+")
+from kg import sparql
+from kg.errors import QueryError
+from kg.namespaces import PREFIXES
 
-
-def numeric(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-    """A figure sent as text: typed when it is a number, else kept as text and flagged."""
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        v = repr(v)
-    need(v, str, "a number as text", path)
-    lit, ok = values.numeric(v)
-    ctx.add(s, p, lit)
-    if not ok:
-        ctx.add(s, CTG + "nonNumericProperty", p)
+Term = rdflib.term.Node
+ROW_FORMATS = ("table", "csv", "tsv", "json", "xml")
+GRAPH_FORMATS = {
+    "table": "turtle",
+    "turtle": "turtle",
+    "ttl": "turtle",
+    "nt": "nt",
+    "json": "json-ld",
+    "jsonld": "json-ld",
+    "xml": "xml",
+}
+FORMATS = tuple(dict.fromkeys((*ROW_FORMATS, *GRAPH_FORMATS)))
+_SIMPLE_LOCAL = re.compile(r"^[A-Za-z_][\w-]*$")
+_CELL = 80
+XSD_STRING = str(rdflib.XSD.string)
 
 
-def compared_number(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-    """A p-value as written (``<0.001``), plus its number and comparator when it has them."""
-    string(ctx, s, p, v, path)
-    parsed = values.compared(v)
-    if parsed is not None:
-        ctx.add(s, p + "Number", parsed[1])
-        ctx.add(s, p + "Comparator", Lit(parsed[0]))
+class QueryResult:
+    """What a query returned: rows (SELECT), a yes/no (ASK) or triples (CONSTRUCT, DESCRIBE).
 
+    Iterating gives rows as named tuples of rdflib terms (``None`` where unbound), triples, or
+    the single boolean. ``truncated`` is True when a row limit cut the answer short.
+    """
 
-def groups(cls: str, extra: Table | None = None) -> Kind:
-    """The groups of a module or measure: nodes ``<scope>/group/<id>``."""
-    tab = {**_GROUP, **(extra or {})}
+    def __init__(
+        self,
+        form: str,
+        *,
+        variables: Sequence[str] = (),
+        rows: Sequence[tuple[Term | None, ...]] = (),
+        boolean: bool | None = None,
+        triples: Sequence[tuple[Term, Term, Term]] = (),
+        truncated: bool = False,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
+        self.form = form
+        self.variables = tuple(variables)
+        self.boolean = boolean
+        self.triples = list(triples)
+        self.truncated = truncated
+        self.prefixes = {**PREFIXES, **(prefixes or {})}
+        self.Row = namedtuple("Row", self.variables, rename=True)  # type: ignore[misc]
+        self.rows = [self.Row(*row) for row in rows]
 
-    def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-        need(v, list, "a list", path)
-        for i, item in enumerate(v):
-            ipath = f"{path}[{i}]"
-            need(item, dict, "an object", ipath)
-            n = _group(ctx, item.get("id"), i + 1)
-            ctx.add(s, p, n)
-            ctx.add(n, TYPE, cls)
-            ctx.add(n, TYPE, CTG + "ResultGroup")
-            fields(ctx, n, item, tab, ipath)
+    @property
+    def is_graph(self) -> bool:
+        """True for CONSTRUCT and DESCRIBE results."""
+        return self.form in ("CONSTRUCT", "DESCRIBE")
 
-    return kind
+    def __iter__(self) -> Iterator[Any]:
+        if self.form == "ASK":
+            return iter([self.boolean])
+        return iter(self.triples if self.is_graph else self.rows)
 
+    def __len__(self) -> int:
+        if self.form == "ASK":
+            return 1
+        return len(self.triples if self.is_graph else self.rows)
 
-def per_group(cls: str, tab: Table) -> Kind:
-    """Figures given for each group: nodes ``<parent>/<group id>`` linked to their group."""
+    def __bool__(self) -> bool:
+        return bool(self.boolean) if self.form == "ASK" else len(self) > 0
 
-    def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-        need(v, list, "a list", path)
-        for i, item in enumerate(v):
-            ipath = f"{path}[{i}]"
-            need(item, dict, "an object", ipath)
-            gid = item.get("groupId")
-            if gid is not None:
-                need(gid, str, "a group ID string", ipath + ".groupId")
-            n = f"{s}/{iri_safe(gid) if gid else i + 1}"
-            ctx.add(s, p, n)
-            ctx.add(n, TYPE, cls)
-            if gid:
-                ctx.add(n, CTG + "group", _group(ctx, gid, i + 1))
-            fields(ctx, n, {k: x for k, x in item.items() if k != "groupId"}, tab, ipath)
+    def __repr__(self) -> str:
+        if self.form == "ASK":
+            return f"<QueryResult ASK {self.boolean}>"
+        what = "triples" if self.is_graph else "rows"
+        return f"<QueryResult {self.form} {len(self)} {what}{' (truncated)' * self.truncated}>"
 
-    return kind
+    def dicts(self) -> list[dict[str, Term]]:
+        """The rows as dicts, variable name -> term, unbound variables left out."""
+        return [
+            {v: t for v, t in zip(self.variables, row, strict=True) if t is not None}
+            for row in self.rows
+        ]
 
+    def graph(self) -> rdflib.Graph:
+        """The triples of a CONSTRUCT or DESCRIBE as an rdflib Graph, prefixes bound."""
+        graph = rdflib.Graph()
+        for prefix, namespace in self.prefixes.items():
+            graph.bind(prefix, namespace, replace=True)
+        for triple in sorted(self.triples, key=_triple_key):
+            graph.add(triple)
+        return graph
 
-def group_refs(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-    """A list of group IDs, as links to those groups."""
-    need(v, list, "a list", path)
-    for i, gid in enumerate(v):
-        need(gid, str, "a group ID string", f"{path}[{i}]")
-        ctx.add(s, p, _group(ctx, gid, i + 1))
+    def serialize(self, format: str = "table") -> str:
+        """The result as text in one of :data:`FORMATS`.
 
-
-def _group(ctx: Ctx, gid: Any, position: int) -> str:
-    return f"{ctx.groups}/{iri_safe(gid) if isinstance(gid, str) and gid else position}"
-
-
-_GROUP = table(
-    id=(DCT + "identifier", string),
-    title=(LABEL, string),
-    description=(DCT + "description", string),
-)
-
-_FLOW_STATS = table(
-    comment=(CTG + "comment", string),
-    numSubjects=("numSubjects", numeric),
-    numUnits=("numUnits", numeric),
-)
-
-_PARTICIPANT_FLOW = table(
-    preAssignmentDetails=("preAssignmentDetails", string),
-    recruitmentDetails=("recruitmentDetails", string),
-    typeUnitsAnalyzed=("typeUnitsAnalyzed", string),
-    groups=("resultGroup", groups(CTG + "FlowGroup")),
-    periods=(
-        "period",
-        nodes(
-            "period",
-            CTG + "FlowPeriod",
-            table(
-                title=(LABEL, string),
-                milestones=(
-                    "milestone",
-                    nodes(
-                        "milestone",
-                        CTG + "FlowMilestone",
-                        table(
-                            type=("milestoneType", string),
-                            comment=("comment", string),
-                            achievements=(
-                                "achievement",
-                                per_group(CTG + "FlowCount", _FLOW_STATS),
-                            ),
-                        ),
-                        label="type",
-                    ),
-                ),
-                dropWithdraws=(
-                    "dropWithdraw",
-                    nodes(
-                        "drop-withdraw",
-                        CTG + "DropWithdraw",
-                        table(
-                            type=("dropWithdrawType", string),
-                            comment=("comment", string),
-                            reasons=("reason", per_group(CTG + "FlowCount", _FLOW_STATS)),
-                        ),
-                        label="type",
-                    ),
-                ),
-            ),
-        ),
-    ),
-)
-
-_DENOM_COUNT = table(value=("value", numeric))
-_DENOMS = nodes(
-    "denom",
-    CTG + "Denominator",
-    table(
-        units=("denomUnits", string), counts=("count", per_group(CTG + "DenomCount", _DENOM_COUNT))
-    ),
-)
-_MEASUREMENT = table(
-    value=("value", numeric),
-    spread=("spread", numeric),
-    lowerLimit=("lowerLimit", numeric),
-    upperLimit=("upperLimit", numeric),
-    comment=("comment", string),
-)
-_CLASSES = nodes(
-    "class",
-    CTG + "MeasureClass",
-    table(
-        title=(LABEL, string),
-        denoms=("denom", _DENOMS),
-        categories=(
-            "category",
-            nodes(
-                "category",
-                CTG + "MeasureCategory",
-                table(
-                    title=(LABEL, string),
-                    measurements=("measurement", per_group(CTG + "Measurement", _MEASUREMENT)),
-                ),
-            ),
-        ),
-    ),
-)
-
-_MEASURE_COMMON = dict(
-    title=(LABEL, string),
-    description=(DCT + "description", string),
-    populationDescription=("populationDescription", string),
-    paramType=("paramType", enum("MeasureParam")),
-    unitOfMeasure=("unitOfMeasure", string),
-    calculatePct=("calculatePct", boolean),
-    denomUnitsSelected=("denomUnitsSelected", string),
-    denoms=("denom", _DENOMS),
-    classes=("class", _CLASSES),
-)
-
-_BASELINE = table(
-    populationDescription=("populationDescription", string),
-    typeUnitsAnalyzed=("typeUnitsAnalyzed", string),
-    groups=("resultGroup", groups(CTG + "BaselineGroup")),
-    denoms=("denom", _DENOMS),
-    measures=(
-        "baselineMeasure",
-        nodes(
-            "measure",
-            CTG + "BaselineMeasure",
-            table(
-                **_MEASURE_COMMON,
-                dispersionType=("dispersionType", enum("MeasureDispersionType")),
-            ),
-        ),
-    ),
-)
-
-_ANALYSIS = table(
-    paramType=("paramType", string),
-    paramValue=("paramValue", numeric),
-    dispersionType=("dispersionType", enum("AnalysisDispersionType")),
-    dispersionValue=("dispersionValue", numeric),
-    statisticalMethod=("statisticalMethod", string),
-    statisticalComment=("statisticalComment", string),
-    pValue=("pValue", compared_number),
-    pValueComment=("pValueComment", string),
-    ciNumSides=("ciNumSides", enum("ConfidenceIntervalNumSides")),
-    ciPctValue=("ciPctValue", numeric),
-    ciLowerLimit=("ciLowerLimit", numeric),
-    ciUpperLimit=("ciUpperLimit", numeric),
-    ciLowerLimitComment=("ciLowerLimitComment", string),
-    ciUpperLimitComment=("ciUpperLimitComment", string),
-    estimateComment=("estimateComment", string),
-    testedNonInferiority=("testedNonInferiority", boolean),
-    nonInferiorityType=("nonInferiorityType", enum("NonInferiorityType")),
-    nonInferiorityComment=("nonInferiorityComment", string),
-    otherAnalysisDescription=("otherAnalysisDescription", string),
-    groupDescription=("groupDescription", string),
-    groupIds=("group", group_refs),
-)
-
-_OUTCOME_MEASURE = table(
-    **_MEASURE_COMMON,
-    type=("outcomeType", enum("OutcomeMeasureType")),
-    reportingStatus=("reportingStatus", enum("ReportingStatus")),
-    anticipatedPostingDate=("anticipatedPostingDate", date),
-    dispersionType=("dispersionType", string),
-    timeFrame=("timeFrame", string),
-    typeUnitsAnalyzed=("typeUnitsAnalyzed", string),
-    groups=("resultGroup", groups(CTG + "OutcomeGroup")),
-    analyses=("analysis", nodes("analysis", CTG + "Analysis", _ANALYSIS)),
-)
-
-_EVENT_STATS = table(
-    numEvents=("numEvents", integer),
-    numAffected=("numAffected", integer),
-    numAtRisk=("numAtRisk", integer),
-)
-_EVENT = table(
-    term=(LABEL, string),
-    organSystem=("organSystem", string),
-    sourceVocabulary=("sourceVocabulary", string),
-    assessmentType=("assessmentType", enum("EventAssessment")),
-    notes=("notes", string),
-    stats=("eventCount", per_group(CTG + "EventCount", _EVENT_STATS)),
-)
-_EVENT_GROUP_COUNTS = table(
-    **{
-        f"{kind}{what}": (f"{kind}{what}", integer)
-        for kind in ("deaths", "serious", "other")
-        for what in ("NumAffected", "NumAtRisk")
-    }
-)
-
-_ADVERSE_EVENTS = table(
-    frequencyThreshold=("frequencyThreshold", numeric),
-    timeFrame=("timeFrame", string),
-    description=(DCT + "description", string),
-    allCauseMortalityComment=("allCauseMortalityComment", string),
-    eventGroups=("resultGroup", groups(CTG + "EventGroup", _EVENT_GROUP_COUNTS)),
-    seriousEvents=(
-        "seriousEvent",
-        nodes(
-            "serious-event",
-            CTG + "SeriousAdverseEvent",
-            _EVENT,
-            extra=((TYPE, CTG + "AdverseEvent"),),
-        ),
-    ),
-    otherEvents=(
-        "otherEvent",
-        nodes(
-            "other-event",
-            CTG + "OtherAdverseEvent",
-            _EVENT,
-            extra=((TYPE, CTG + "AdverseEvent"),),
-        ),
-    ),
-)
-
-_MORE_INFO = table(
-    limitationsAndCaveats=(
-        "limitationsAndCaveats",
-        flat(table(description=("limitationsAndCaveats", string))),
-    ),
-    certainAgreement=(
-        "certainAgreement",
-        flat(
-            table(
-                piSponsorEmployee=("piSponsorEmployee", boolean),
-                restrictionType=("restrictionType", enum("AgreementRestrictionType")),
-                restrictiveAgreement=("restrictiveAgreement", boolean),
-                otherDetails=("agreementOtherDetails", string),
-            )
-        ),
-    ),
-    pointOfContact=(
-        "resultsPointOfContact",
-        node(
-            "results-contact",
-            CTG + "Contact",
-            table(
-                title=(LABEL, string),
-                organization=("pointOfContactOrganization", string),
-                email=(SCHEMA + "email", contact_detail(string)),
-                phone=(SCHEMA + "telephone", contact_detail(string)),
-                phoneExt=("phoneExtension", contact_detail(string)),
-            ),
-        ),
-    ),
-)
-
-RESULTS = table(
-    participantFlowModule=(
-        "participantFlow",
-        node("participant-flow", CTG + "ParticipantFlow", _PARTICIPANT_FLOW, groups=True),
-    ),
-    baselineCharacteristicsModule=(
-        "baseline",
-        node("baseline", CTG + "BaselineCharacteristics", _BASELINE, groups=True),
-    ),
-    outcomeMeasuresModule=(
-        "outcomeMeasuresModule",
-        flat(
-            table(
-                outcomeMeasures=(
-                    "outcomeMeasure",
-                    nodes("outcome-measure", CTG + "OutcomeMeasure", _OUTCOME_MEASURE, groups=True),
+        :raises QueryError: for a format that does not fit the result (CSV of triples).
+        """
+        if self.is_graph:
+            if format not in GRAPH_FORMATS:
+                raise QueryError(
+                    f"{self.form} gives triples; write them as {', '.join(GRAPH_FORMATS)}"
                 )
-            )
-        ),
-    ),
-    adverseEventsModule=(
-        "adverseEvents",
-        node("adverse-events", CTG + "AdverseEventsReport", _ADVERSE_EVENTS, groups=True),
-    ),
-    moreInfoModule=("moreInfoModule", flat(_MORE_INFO)),
-)
+            return self._rdf(GRAPH_FORMATS[format])
+        if format not in ROW_FORMATS:
+            raise QueryError(f"{self.form} gives rows; write them as {', '.join(ROW_FORMATS)}")
+        return getattr(self, f"_{format}")()
+
+    # --- rows -----------------------------------------------------------------------------
+
+    def _table(self) -> str:
+        if self.form == "ASK":
+            return ("true" if self.boolean else "false") + "\n"
+        cells = [[self.short(t) for t in row] for row in self.rows]
+        widths = [
+            max([len(v), *(len(row[i]) for row in cells)]) for i, v in enumerate(self.variables)
+        ]
+        lines = [
+            " | ".join(v.ljust(w) for v, w in zip(self.variables, widths, strict=True)),
+            "-+-".join("-" * w for w in widths),
+            *(
+                " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                for row in cells
+            ),
+        ]
+        count = len(self.rows)
+        lines.append(f"({count} row{'s' * (count != 1)}{', truncated' * self.truncated})")
+        return "\n".join(line.rstrip() for line in lines) + "\n"
+
+    def short(self, term: Term | None) -> str:
+        """A term as a table cell: a prefixed name or the literal's text, cut at 80 characters."""
+        if term is None:
+            return ""
+        if isinstance(term, rdflib.URIRef):
+            text = self._prefixed(str(term))
+        elif isinstance(term, rdflib.BNode):
+            text = f"_:{term}"
+        else:
+            text = str(term)
+        text = " ".join(text.split())
+        return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+    def _prefixed(self, iri: str) -> str:
+        best: str | None = None
+        for prefix, namespace in self.prefixes.items():
+            longer = best is None or len(namespace) > len(self.prefixes[best])
+            if longer and iri.startswith(namespace) and _SIMPLE_LOCAL.match(iri[len(namespace) :]):
+                best = prefix
+        if best is None:
+            return f"<{iri}>"
+        return f"{best}:{iri[len(self.prefixes[best]) :]}"
+
+    def _csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        if self.form == "ASK":
+            writer.writerow(["boolean"])
+            writer.writerow(["true" if self.boolean else "false"])
+            return out.getvalue()
+        writer.writerow(self.variables)
+        for row in self.rows:
+            writer.writerow(["" if t is None else _plain(t) for t in row])
+        return out.getvalue()
+
+    def _tsv(self) -> str:
+        if self.form == "ASK":
+            return "?boolean\n" + ("true" if self.boolean else "false") + "\n"
+        lines = ["\t".join(f"?{v}" for v in self.variables)]
+        lines += ["\t".join("" if t is None else nt(t) for t in row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def _json(self) -> str:
+        if self.form == "ASK":
+            data: dict[str, Any] = {"head": {}, "boolean": bool(self.boolean)}
+        else:
+            data = {
+                "head": {"vars": list(self.variables)},
+                "results": {
+                    "bindings": [
+                        {
+                            v: _json_term(t)
+                            for v, t in zip(self.variables, row, strict=True)
+                            if t is not None
+                        }
+                        for row in self.rows
+                    ]
+                },
+            }
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    def _xml(self) -> str:
+        out = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+            "  <head>",
+        ]
+        if self.form == "ASK":
+            out += ["  </head>", f"  <boolean>{'true' if self.boolean else 'false'}</boolean>"]
+        else:
+            out += [f"    <variable name={quoteattr(v)}/>" for v in self.variables]
+            out += ["  </head>", "  <results>"]
+            for row in self.rows:
+                out.append("    <result>")
+                for v, t in zip(self.variables, row, strict=True):
+                    if t is not None:
+                        out.append(f"      <binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
+                out.append("    </result>")
+            out.append("  </results>")
+        out.append("</sparql>")
+        return "\n".join(out) + "\n"
+
+    # --- triples --------------------------------------------------------------------------
+
+    def _rdf(self, fmt: str) -> str:
+        if fmt == "nt":
+            lines = sorted({f"{nt(s)} {nt(p)} {nt(o)} .\n" for s, p, o in self.triples})
+            return "".join(lines)
+        return self.graph().serialize(format=fmt)
 
 
-def link_registered_outcomes(ctx: Ctx, s: str, data: dict) -> None:
-    """Link each outcome measure to the protocol's registered outcome of the same title."""
-    protocol = (data.get("protocolSection") or {}).get("outcomesModule") or {}
-    registered: dict[str, str] = {}
-    for key, segment in (
-        ("primaryOutcomes", "primary"),
-        ("secondaryOutcomes", "secondary"),
-        ("otherOutcomes", "other"),
-    ):
-        for i, outcome in enumerate(protocol.get(key) or (), 1):
-            if isinstance(outcome, dict) and isinstance(outcome.get("measure"), str):
-                registered.setdefault(_norm(outcome["measure"]), f"{s}/{segment}-outcome/{i}")
-    measures = ((data.get("resultsSection") or {}).get("outcomeMeasuresModule") or {}).get(
-        "outcomeMeasures"
-    )
-    for i, measure in enumerate(measures or (), 1):
-        if isinstance(measure, dict) and isinstance(measure.get("title"), str):
-            target = registered.get(_norm(measure["title"]))
-            if target is not None:
-                ctx.add(f"{s}/outcome-measure/{i}", CTG + "registeredOutcome", target)
+def nt(term: Term) -> str:
+    """A term in N-Triples (and SPARQL, TSV) syntax."""
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    return sparql.term(term)
 
 
-def _norm(text: str) -> str:
-    return _SPACES.sub(" ", text).strip().casefold()
+def _plain(term: Term) -> str:
+    return f"_:{term}" if isinstance(term, rdflib.BNode) else str(term)
+
+
+def _json_term(term: Term) -> dict[str, str]:
+    if isinstance(term, rdflib.URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, rdflib.BNode):
+        return {"type": "bnode", "value": str(term)}
+    assert isinstance(term, rdflib.Literal)
+    found = {"type": "literal", "value": str(term)}
+    if term.language:
+        found["xml:lang"] = term.language
+    elif term.datatype is not None and str(term.datatype) != XSD_STRING:
+        found["datatype"] = str(term.datatype)
+    return found
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, rdflib.URIRef):
+        return f"<uri>{escape(str(term))}</uri>"
+    if isinstance(term, rdflib.BNode):
+        return f"<bnode>{escape(str(term))}</bnode>"
+    assert isinstance(term, rdflib.Literal)
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(str(term))}</literal>"
+    if term.datatype is not None and str(term.datatype) != XSD_STRING:
+        return f"<literal datatype={quoteattr(str(term.datatype))}>{escape(str(term))}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def _triple_key(triple: tuple[Term, Term, Term]) -> tuple[str, ...]:
+    return tuple(nt(t) for t in triple)

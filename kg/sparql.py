@@ -1,0 +1,196 @@
+"""SPARQL text seen as tokens: the query form, its prefixes, what it may reach, where values go.
+
+A lexical scan, after the SPARQL 1.1 grammar's terminals (IRIs, strings, comments, prefixed names,
+variables), is enough to know which words are keywords; it is engine-independent, so the same
+safety check guards rdflib, Oxigraph and a remote endpoint. Where the grammar is unsure the
+scan reads more text as keywords, never less.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
+
+import rdflib
+
+from kg.errors import QueryError, UnsafeQueryError
+
+_PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\U000EFFFF"
+_TOKEN = re.compile(
+    rf"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+              | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+              | '(?:[^'\\\n\r]|\\.)*'
+              | "(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][{_PN_CHARS}]+)
+  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<bnode>_:[{_PN_CHARS}.]*)
+  | (?P<pname>(?:[A-Za-z\u00C0-\U000EFFFF][{_PN_CHARS}.]*)?:
+              (?:[{_PN_CHARS}.:]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?\#@%])*)
+  | (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATES = frozenset(
+    {"INSERT", "DELETE", "DROP", "CLEAR", "CREATE", "ADD", "MOVE", "COPY", "WITH", "LOAD"}
+)
+_REACHING = {
+    "SERVICE": "SERVICE sends part of the query to another endpoint",
+    "FROM": "FROM / FROM NAMED load graphs from URLs or local files",
+    "LOAD": "LOAD reads a document from a URL or a local file",
+}
+
+
+class Token(NamedTuple):
+    """A lexical token: its kind (a group name of the scanner), text and offset."""
+
+    kind: str
+    text: str
+    start: int
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The significant tokens of a query: no spaces, no comments."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "punct"
+        if kind not in ("space", "comment"):
+            yield Token(kind, m.group(), m.start())
+
+
+def keywords(text: str) -> list[str]:
+    """The bare words of a query, upper-cased, in order (``SELECT``, ``WHERE``, ``a``...)."""
+    return [t.text.upper() for t in tokens(text) if t.kind == "word"]
+
+
+def form(text: str) -> str:
+    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
+
+    :raises QueryError: for an update or text that has none of the four forms.
+    """
+    for word in keywords(text):
+        if word in FORMS:
+            return word
+        if word in UPDATES:
+            raise QueryError(f"{word} is an update; kg query runs read-only queries only")
+    raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def check_safe(text: str, *, allow_network: bool = False) -> None:
+    """Refuse a query that would reach the network or the local files by itself.
+
+    :raises UnsafeQueryError: naming the keyword (SERVICE, FROM, LOAD) unless ``allow_network``.
+    """
+    if allow_network:
+        return
+    for word in keywords(text):
+        if word in _REACHING:
+            raise UnsafeQueryError(
+                f"{word} refused: {_REACHING[word]}; give --allow-network "
+                "(allow_network=True) to run it anyway"
+            )
+
+
+def prefixes(text: str) -> dict[str, str]:
+    """The ``PREFIX p: <iri>`` declarations of a query, in order."""
+    found: dict[str, str] = {}
+    toks = list(tokens(text))
+    for i, tok in enumerate(toks[:-2]):
+        if tok.kind == "word" and tok.text.upper() == "PREFIX" and toks[i + 2].kind == "iri":
+            name = toks[i + 1].text
+            if toks[i + 1].kind == "pname" and name.endswith(":"):
+                found[name[:-1]] = toks[i + 2].text[1:-1]
+    return found
+
+
+def variables(text: str) -> list[str]:
+    """The distinct variable names of a query (without ``?``), in order of first use."""
+    seen: dict[str, None] = {}
+    for tok in tokens(text):
+        if tok.kind == "var":
+            seen.setdefault(tok.text[1:], None)
+    return list(seen)
+
+
+def where_start(text: str) -> int:
+    """The offset just after the ``{`` that opens the query's WHERE group.
+
+    :raises QueryError: when there is none, or for ``CONSTRUCT WHERE { }`` whose pattern is
+        also its template and so cannot take a VALUES block.
+    """
+    toks = list(tokens(text))
+    depth = 0
+    i = 0
+    while i < len(toks) and not (toks[i].kind == "word" and toks[i].text.upper() in FORMS):
+        i += 1
+    if i == len(toks):
+        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    construct = toks[i].text.upper() == "CONSTRUCT"
+    i += 1
+    if construct:
+        if i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() == "WHERE":
+            raise QueryError(
+                "CONSTRUCT WHERE { } cannot take parameters; write CONSTRUCT { ... } WHERE { ... }"
+            )
+        if i < len(toks) and toks[i].text == "{":
+            depth = 1
+            i += 1
+            while i < len(toks) and depth:
+                depth += {"{": 1, "}": -1}.get(toks[i].text, 0) if toks[i].kind == "punct" else 0
+                i += 1
+    for j in range(i, len(toks)):
+        if toks[j].kind == "punct" and toks[j].text == "{":
+            after = toks[j + 1] if j + 1 < len(toks) else None
+            if after is not None and after.kind == "word" and after.text.upper() == "SELECT":
+                raise QueryError(
+                    "a WHERE group that is only a subquery cannot take parameters; "
+                    "wrap the subquery in one more { }"
+                )
+            return toks[j].start + 1
+    raise QueryError("the query has no WHERE group")
+
+
+def with_values(text: str, bindings: Mapping[str, rdflib.term.Node]) -> str:
+    """The query with a VALUES block, built from RDF terms, opening its WHERE group.
+
+    Every value is written by :func:`term`, so no text from a user reaches the query as syntax.
+    """
+    if not bindings:
+        return text
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(term(value) for value in bindings.values())
+    at = where_start(text)
+    return f"{text[:at]} VALUES ({names}) {{ ({row}) }}{text[at:]}"
+
+
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANG = re.compile(r"^[A-Za-z]+(?:-[A-Za-z0-9]+)*$")
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def term(node: rdflib.term.Node) -> str:
+    """A term in SPARQL syntax: ``<iri>``, ``"text"@en`` or ``"lex"^^<datatype>``.
+
+    :raises QueryError: for an IRI or language tag that the syntax cannot carry.
+    """
+    if isinstance(node, rdflib.URIRef):
+        if _IRI_BAD.search(node):
+            raise QueryError(f"not an IRI: {str(node)!r:.80}")
+        return f"<{node}>"
+    if isinstance(node, rdflib.Literal):
+        lex = f'"{str(node).translate(_ESCAPES)}"'
+        if node.language:
+            if not _LANG.match(node.language):
+                raise QueryError(f"not a language tag: {node.language!r:.40}")
+            return f"{lex}@{node.language}"
+        if node.datatype is not None and str(node.datatype) != str(rdflib.XSD.string):
+            return f"{lex}^^{term(node.datatype)}"
+        return lex
+    raise QueryError(f"cannot bind {type(node).__name__} {node!r:.60}")
