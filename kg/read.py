@@ -69,13 +69,7 @@ def records(
 
     :raises InputError: at once, before anything is read, when an input path does not exist.
     """
-    if isinstance(inputs, str | os.PathLike):
-        inputs = [inputs]
-    paths = [os.fsdecode(p) for p in inputs]
-    for path in paths:
-        if path != "-" and not os.path.exists(path):
-            raise InputError(f"no such file or directory: {path}")
-    return _read(paths, stdin)
+    return _read(_paths(inputs), stdin)
 
 
 def units(inputs: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[Unit | RecordError]:
@@ -83,13 +77,18 @@ def units(inputs: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[U
 
     :raises InputError: at once, before anything is read, when an input path does not exist.
     """
+    return _units(_paths(inputs))
+
+
+def _paths(inputs: Iterable[str | os.PathLike] | str | os.PathLike) -> list[str]:
+    """The inputs as path strings, every one of them checked to exist (``-`` aside)."""
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     paths = [os.fsdecode(p) for p in inputs]
     for path in paths:
         if path != "-" and not os.path.exists(path):
             raise InputError(f"no such file or directory: {path}")
-    return _units(paths)
+    return paths
 
 
 def read_unit(unit: Unit, stdin: BinaryIO | None = None) -> Iterator[_Item]:
