@@ -568,3 +568,65 @@ def test_the_readme_names_every_decorator_used():
     used = {key for name in NAMES for key in decorators(library()[name].text)}
     assert all(f"`{key}`" in readme for key in used)
     assert Path(queries_dir() / "README.md").is_file()
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def test_adverse_events_by_term(store):
+    rows = cells(kg.query(store, "adverse-events-by-term", term="eye"), "term", "group", "affected")
+    assert len(rows) == 15
+    affected = [r for r in rows if r[2] != "0"]
+    assert affected == [
+        ("Glaucoma", "CZP 200 mg Q2W (SS)", "1"),
+        ("Iridocyclitis", "SFE OL CZP 200 mg Q2W (SS)", "1"),
+        ("Uveitis", "SFE OL CZP 200 mg Q2W (SS)", "1"),
+    ]
+    assert cells(kg.query(store, "adverse-events-by-term", term="no such event")) == []
+
+
+def test_serious_adverse_event_rate_per_arm(store):
+    rows = cells(kg.query(store, "serious-adverse-event-rate", nctId="NCT02552212"))
+    assert rows[:2] == [
+        ("EG000", "Placebo (SS)", "4", "158", "2.5", "0"),
+        ("EG001", "CZP 200 mg Q2W (SS)", "8", "159", "5", "0"),
+    ]
+    assert len(rows) == 5
+
+
+def test_outcome_values_by_measure_and_group(store):
+    rows = cells(
+        kg.query(store, "outcome-values", nctId="NCT00763412"), "measure", "group", "value"
+    )
+    assert rows[:2] == [("BMI", "1 Placebo", "19.63"), ("BMI", "2. Repaglinide", "21.19")]
+    record = load_record("NCT00763412")["resultsSection"]["outcomeMeasuresModule"]
+    expected = sum(
+        len(category["measurements"])
+        for measure in record["outcomeMeasures"]
+        for cls in measure.get("classes", [])
+        for category in cls.get("categories", [])
+    )
+    assert len(rows) == expected
+    na = cells(kg.query(store, "outcome-values", nctId="NCT02552212"), "value")
+    assert ("NA",) in na
+
+
+def test_participant_dropouts(store):
+    rows = cells(
+        kg.query(store, "participant-dropouts"), "nctId", "reason", "group", "participants"
+    )
+    assert ("NCT02210780", "Adverse Event", "Dupilumab 300 mg qw", "5") in rows
+    assert all(r[3] != "0" for r in rows)
+    assert {r[0] for r in rows} <= {
+        "NCT00763412",
+        "NCT02210780",
+        "NCT02299791",
+        "NCT02552212",
+        "NCT05594173",
+    }
+
+
+def test_significant_primary_analyses(store):
+    rows = cells(kg.query(store, "significant-primary-analyses"), "nctId", "estimate", "pValue")
+    assert rows == [("NCT02552212", "15.231", "<0.001"), ("NCT02552212", "7.436", "<0.001")]
+    assert cells(kg.query(store, "significant-primary-analyses", alpha=0.0001)) == []
