@@ -6,6 +6,7 @@ import copy
 
 import pytest
 from conftest import load_record
+from conftest import mapped_triples as triples
 
 from kg import RecordError, map_record
 from kg.namespaces import CTG, DCT, GEO, LABEL, MESH, MESHV, PROV, SCHEMA, TYPE
@@ -21,10 +22,6 @@ from kg.terms import (
 
 S = "https://w3id.org/ctgov-kg/study/"
 ORG = "https://w3id.org/ctgov-kg/organization/"
-
-
-def triples(nct_id: str, **options) -> set[tuple]:
-    return {(s, p, o) for s, p, o, _ in map_record(load_record(nct_id), **options)}
 
 
 @pytest.fixture(scope="module")

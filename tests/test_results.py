@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CTGOV, SEED, load_record
+from conftest import mapped_triples as triples
 
 import kg
 from kg import map_record
@@ -14,10 +15,6 @@ from kg.namespaces import CTG, DCT, LABEL, SCHEMA, TYPE
 from kg.terms import XSD_DECIMAL, XSD_INTEGER, Lit
 
 S = "https://w3id.org/ctgov-kg/study/"
-
-
-def triples(nct_id: str, **options) -> set[tuple]:
-    return {(s, p, o) for s, p, o, _ in map_record(load_record(nct_id), **options)}
 
 
 @pytest.fixture(scope="module")
