@@ -15,6 +15,7 @@ from typing import NamedTuple
 import rdflib
 
 from kg.errors import QueryError, UnsafeQueryError
+from kg.terms import escape
 
 _PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\U000EFFFF"
 _TOKEN = re.compile(
@@ -172,7 +173,6 @@ def with_values(text: str, bindings: Mapping[str, rdflib.term.Node]) -> str:
 
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG = re.compile(r"^[A-Za-z]+(?:-[A-Za-z0-9]+)*$")
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
 def term(node: rdflib.term.Node) -> str:
@@ -185,7 +185,7 @@ def term(node: rdflib.term.Node) -> str:
             raise QueryError(f"not an IRI: {str(node)!r:.80}")
         return f"<{node}>"
     if isinstance(node, rdflib.Literal):
-        lex = f'"{str(node).translate(_ESCAPES)}"'
+        lex = f'"{escape(str(node))}"'
         if node.language:
             if not _LANG.match(node.language):
                 raise QueryError(f"not a language tag: {node.language!r:.40}")

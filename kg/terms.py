@@ -54,6 +54,11 @@ def nt_term(term: Term) -> str:
     return f'"{lex}"^^<{term.datatype}>'
 
 
+def escape(lex: str) -> str:
+    """A literal's lexical form escaped for N-Triples, N-Quads and SPARQL strings."""
+    return lex.translate(_ESCAPES)
+
+
 def nquad(quad: Quad) -> str:
     """One N-Quads line, newline included."""
     s, p, o, g = quad
