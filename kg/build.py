@@ -1,22 +1,24 @@
 """The build loop: read records, map each one, hand it to a sink, and count what happened.
 
 A record that fails is reported and the loop goes on (unless ``strict``); the same NCT ID seen
-twice keeps the version with the later ``lastUpdatePostDateStruct`` date.
+twice keeps the version with the later ``lastUpdatePostDateStruct`` date. With ``known`` (the
+versions a store already holds) a record no newer than its stored copy is not even mapped.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
 from kg.errors import RecordError
+from kg.iris import graph_iri
 from kg.mapping import MappedRecord, last_update, map_record
 from kg.read import Record, Unit, read_unit, records, units
-from kg.sinks import Sink
+from kg.sinks import Sink, encode_apart
 from kg.sinks import encode as encode_quads
 
 
@@ -28,6 +30,7 @@ class BuildReport:
     converted: int = 0
     failed: int = 0
     duplicates: int = 0
+    unchanged: int = 0
     quads: int = 0
     errors: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -40,6 +43,8 @@ class BuildReport:
     def summary(self) -> str:
         """The one-line summary: ``read N, converted M, failed K``."""
         line = f"read {self.read}, converted {self.converted}, failed {self.failed}"
+        if self.unchanged:
+            line += f", unchanged {self.unchanged}"
         if self.duplicates:
             line += f", duplicates {self.duplicates}"
         return line + f" ({self.quads} quads)"
@@ -62,48 +67,67 @@ def run(
     stdin: BinaryIO | None = None,
     progress: Callable[[BuildReport], None] | None = None,
     jobs: int = 1,
+    known: Mapping[str, str] | None = None,
 ) -> BuildReport:
     """Map every record of ``inputs`` into ``sink``; the sink is not closed here.
 
-    With ``jobs`` > 1 and an N-Quads sink, files and zip members are read, mapped and encoded
-    in that many worker processes; the output is the same, in the same order.
+    With ``jobs`` > 1 and a sink that takes text, files and zip members are read, mapped and
+    encoded in that many worker processes; the output is the same, in the same order.
+    ``known`` maps NCT IDs to the record version (``YYYY-MM-DD``) already in the sink's store:
+    a record of that version or older is counted as unchanged and left out.
 
     :raises RecordError: with ``strict``, at the first record that fails.
     """
     inputs = list(inputs)
     report = BuildReport()
-    versions: dict[str, tuple[str, int]] = {}
-    options = _Options(contact_details, built_at, getattr(sink, "triples", None))
+    versions: dict[str, tuple[str, int | None]] = {}
+    """NCT ID -> (version taken, its quad count; None when the stored copy was kept)."""
+    options = _Options(
+        contact_details, built_at, getattr(sink, "triples", None), getattr(sink, "shared", None)
+    )
     parallel = jobs > 1 and options.encode is not None and "-" not in map(os.fsdecode, inputs)
-    for item in _converted(inputs, options, stdin, jobs if parallel else 1):
+    for item in _converted(inputs, options, stdin, jobs if parallel else 1, known or {}):
         report.read += 1
         if progress is not None:
             progress(report)
         if isinstance(item, RecordError):
             _fail(report, item, strict)
             continue
-        mapped = item.record
-        earlier, earlier_quads = versions.get(mapped.nct_id, (None, 0))
+        nct_id = item.nct_id if isinstance(item, _Unchanged) else item.record.nct_id
+        earlier, earlier_quads = versions.get(nct_id, (None, None))
         if earlier is not None:
             report.duplicates += 1
             if item.version <= earlier:
                 report.warnings.append(
-                    f"{item.source}: {mapped.nct_id} seen before with version {earlier or '?'}; "
+                    f"{item.source}: {nct_id} seen before with version {earlier or '?'}; "
                     f"this copy ({item.version or 'no date'}) is not newer and is skipped"
                 )
                 continue
             report.warnings.append(
-                f"{item.source}: {mapped.nct_id} seen before with version {earlier or '?'}; "
+                f"{item.source}: {nct_id} seen before with version {earlier or '?'}; "
                 f"replaced by this newer copy ({item.version})"
             )
-            sink.remove(mapped.graph)
-            report.converted -= 1
-            report.quads -= earlier_quads
+            if earlier_quads is None:
+                report.unchanged -= 1
+            else:
+                sink.remove(graph_iri(nct_id))
+                report.converted -= 1
+                report.quads -= earlier_quads
+        if isinstance(item, _Unchanged):
+            report.unchanged += 1
+            versions[nct_id] = (item.version, None)
+            if item.stored > item.version:
+                report.warnings.append(
+                    f"{item.source}: {nct_id} is stored with a newer version "
+                    f"({item.stored}) than this copy ({item.version}), which is skipped"
+                )
+            continue
+        mapped = item.record
         versions[mapped.nct_id] = (item.version, item.count)
         if item.lines is None:
             sink.add(mapped)
         else:
-            sink.add_lines(mapped.graph, item.lines)
+            sink.add_lines(mapped.graph, item.lines, item.shared_lines)
         report.converted += 1
         report.quads += item.count
         report.warnings.extend(f"{item.source}: {w}" for w in mapped.warnings)
@@ -116,6 +140,18 @@ class _Options:
     built_at: str | None
     encode: bool | None
     """None: hand quads to the sink; else encode them in the worker (True: as N-Triples)."""
+    shared: str | None = None
+    """The graph the sink keeps shared-node lines in, encoded apart (see :func:`encode`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unchanged:
+    """A record whose stored copy is as new as it (or newer): not mapped."""
+
+    source: str
+    nct_id: str
+    version: str
+    stored: str
 
 
 @dataclass(slots=True)
@@ -127,30 +163,62 @@ class _Converted:
     record: MappedRecord
     count: int
     lines: str | None = None
+    shared_lines: str = ""
+
+
+_Item = _Converted | _Unchanged | RecordError
+_known: Mapping[str, str] = {}
+"""In a worker process: the versions already stored (set once per worker, not per task)."""
 
 
 def _converted(
-    inputs: Iterable[str | os.PathLike], options: _Options, stdin: BinaryIO | None, jobs: int
-) -> Iterator[_Converted | RecordError]:
+    inputs: Iterable[str | os.PathLike],
+    options: _Options,
+    stdin: BinaryIO | None,
+    jobs: int,
+    known: Mapping[str, str],
+) -> Iterator[_Item]:
     if jobs <= 1:
         for item in records(inputs, stdin=stdin):
-            yield item if isinstance(item, RecordError) else _convert(item, options, encode=False)
+            if isinstance(item, RecordError):
+                yield item
+            else:
+                yield _unchanged(item, known) or _convert(item, options, encode=False)
         return
     work = (u if isinstance(u, RecordError) else (u, options) for u in units(inputs))
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_remember, initargs=(known,)) as pool:
         for batch in pool.imap(_convert_unit, work, chunksize=8):
             yield from batch
 
 
-def _convert_unit(work: RecordError | tuple[Unit, _Options]) -> list[_Converted | RecordError]:
+def _remember(known: Mapping[str, str]) -> None:
+    global _known
+    _known = known
+
+
+def _convert_unit(work: RecordError | tuple[Unit, _Options]) -> list[_Item]:
     """In a worker: read, map and encode every record of one unit."""
     if isinstance(work, RecordError):
         return [work]
     unit, options = work
     return [
-        item if isinstance(item, RecordError) else _convert(item, options, encode=True)
+        item
+        if isinstance(item, RecordError)
+        else _unchanged(item, _known) or _convert(item, options, encode=True)
         for item in read_unit(unit)
     ]
+
+
+def _unchanged(record: Record, known: Mapping[str, str]) -> _Unchanged | None:
+    """The record, when the store holds a copy at least as new."""
+    stored = known.get(record.nct_id or "") if known else None
+    if stored is None:
+        return None
+    version = last_update(record.data)
+    if version is None or version > stored:
+        return None
+    return _Unchanged(record.source, record.nct_id or "", version, stored)
 
 
 def _convert(record: Record, options: _Options, *, encode: bool) -> _Converted | RecordError:
@@ -167,9 +235,12 @@ def _convert(record: Record, options: _Options, *, encode: bool) -> _Converted |
     count = len(mapped.quads)
     if not encode:
         return _Converted(record.source, version, mapped, count)
-    lines = encode_quads(mapped.quads, triples=bool(options.encode))
+    if options.shared:
+        lines, shared = encode_apart(mapped.quads, options.shared)
+    else:
+        lines, shared = encode_quads(mapped.quads, triples=bool(options.encode)), ""
     mapped.quads = []
-    return _Converted(record.source, version, mapped, count, lines)
+    return _Converted(record.source, version, mapped, count, lines, shared)
 
 
 def _fail(report: BuildReport, error: RecordError, strict: bool) -> None:

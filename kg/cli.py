@@ -76,8 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--store",
         metavar="DIR",
-        help="load into an Oxigraph store in DIR instead (made if missing; studies already "
-        "in it are replaced); query it with kg query --store DIR",
+        help="load into an Oxigraph store in DIR instead: a new store is made whole or not "
+        "at all; an existing one gets only the new and changed studies (by NCT ID and last "
+        "update date); query it with kg query --store DIR",
+    )
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="with --store: replace every study given, even where the stored copy is as new",
     )
     build.add_argument(
         "--sample", action="store_true", help="build the real records shipped with the package"
@@ -103,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
-        help="worker processes for .nq/.nt output (default: all cores, %(default)s here)",
+        help="worker processes for .nq/.nt output and --store (default: all cores, "
+        "%(default)s here)",
     )
     build.add_argument(
         "-q", "--quiet", action="store_true", help="print errors and the summary only"
@@ -378,6 +385,7 @@ def _build_store(args: argparse.Namespace, inputs: list) -> int:
         return 2
     store = OxigraphStore.open(args.store, create=True)
     progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
+    kept = "no store was made" if store.empty else "earlier batches stay, each whole"
     try:
         report = store.build(
             inputs,
@@ -386,18 +394,14 @@ def _build_store(args: argparse.Namespace, inputs: list) -> int:
             built_at=build_time(),
             progress=progress,
             jobs=args.jobs,
+            force=args.force,
         )
     except RecordError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print(
-            "kg build: stopped at the first failure (--strict); the records before it are stored",
-            file=sys.stderr,
-        )
+        print(f"kg build: stopped at the first failure (--strict); {kept}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(
-            f"kg build: interrupted; {args.store} holds the batches stored so far", file=sys.stderr
-        )
+        print(f"kg build: interrupted; {kept}", file=sys.stderr)
         return 130
     finally:
         if progress:

@@ -22,7 +22,8 @@ from kg.mapping import MappedRecord
 from kg.namespaces import GRAPH, STUDY
 from kg.terms import Lit, Quad, Term, nt_term
 
-_PER_STUDY = (f"<{STUDY}", f"<{GRAPH}")
+_OWN_SUBJECTS = (STUDY, GRAPH)
+_PER_STUDY = tuple(f"<{prefix}" for prefix in _OWN_SUBJECTS)
 
 
 def encode(quads: list[Quad], *, triples: bool = False) -> str:
@@ -32,12 +33,25 @@ def encode(quads: list[Quad], *, triples: bool = False) -> str:
     return "".join(f"<{s}> <{p}> {nt_term(o)} <{g}> .\n" for s, p, o, g in quads)
 
 
+def encode_apart(quads: list[Quad], shared: str) -> tuple[str, str]:
+    """A study's own quads as N-Quads, and apart from them those about shared nodes
+    (organizations, conditions, MeSH terms), put in graph ``shared`` (see :mod:`kg.store`)."""
+    own: list[str] = []
+    common: list[str] = []
+    for s, p, o, g in quads:
+        if s.startswith(_OWN_SUBJECTS):
+            own.append(f"<{s}> <{p}> {nt_term(o)} <{g}> .\n")
+        else:
+            common.append(f"<{s}> <{p}> {nt_term(o)} <{shared}> .\n")
+    return "".join(own), "".join(common)
+
+
 class Sink(Protocol):
     """What the build loop needs of a destination."""
 
     def add(self, record: MappedRecord) -> None: ...
 
-    def add_lines(self, graph: str, text: str) -> None: ...
+    def add_lines(self, graph: str, text: str, shared: str = "") -> None: ...
 
     def remove(self, graph: str) -> None: ...
 
@@ -66,8 +80,9 @@ class NQuadsSink:
         """Write one record's quads."""
         self.add_lines(record.graph, encode(record.quads, triples=self.triples))
 
-    def add_lines(self, graph: str, text: str) -> None:
+    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
         """Write one record given as N-Quads (or N-Triples) text, as :func:`encode` makes it."""
+        text += shared
         if self.triples:
             text = "".join(self._unseen(text.splitlines(keepends=True)))
         start = self._tmp.tell()
@@ -147,9 +162,9 @@ class DatasetSink:
         to_rdflib = self.term
         graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o, _ in record.quads)
 
-    def add_lines(self, graph: str, text: str) -> None:
+    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
         """Add one record given as N-Quads text."""
-        self.dataset.parse(data=text, format="nquads")
+        self.dataset.parse(data=text + shared, format="nquads")
 
     def remove(self, graph: str) -> None:
         """Drop the named graph of a record added earlier."""

@@ -1,21 +1,30 @@
 """Studies in an Oxigraph store on disk (pyoxigraph, RocksDB): for data too large for rdflib.
 
-``kg build --store DIR`` streams each record's quads into the store, one named graph per study.
+``kg build --store DIR`` puts each record's quads into the store, one named graph per study.
 What the records say of shared nodes (organizations, conditions, MeSH and browse terms) goes
 once into one more graph, :data:`SHARED`: Oxigraph's union default graph keeps a triple once per
 graph that holds it, so a sponsor named by 5,000 studies would otherwise match 5,000 times in
 every join. Queries over the union see the same triples as the per-study dataset of ``kg build
 -o``; a study's own graph holds its own nodes.
 
-New studies are bulk-loaded in batches; a study whose graph is already there is replaced in one
-transaction (drop and insert together); shared facts are only ever added. Each batch and each
-replacement is committed whole, so a build that is interrupted leaves a store that opens and
-answers queries, holding the studies of the batches done so far; building again completes it.
+Two ways in, both safe to interrupt:
+
+- A new store is filled by one streamed bulk load (:class:`BulkSink`), into a directory beside
+  the target that is moved into place only when the build is complete: an interrupted or failed
+  first build leaves no store, never half of one.
+- A store that holds studies is updated (:class:`UpdateSink`): a record whose stored copy has
+  the same last-update date (and was made by this version of the tool) is not even mapped; new
+  and changed studies are written in batches, each batch one transaction that drops the old
+  graphs and inserts the new ones, so an interruption leaves every study either as it was or
+  as it is now. Shared facts are only ever added.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,13 +33,13 @@ import pyoxigraph as ox
 
 from kg.build import BuildReport, run
 from kg.errors import InputError
-from kg.mapping import MappedRecord
+from kg.mapping import TOOL, MappedRecord
 from kg.namespaces import CTG, GRAPH, STUDY, TYPE
-from kg.terms import nquad
+from kg.sinks import encode_apart
+from kg.version import __version__
 
-BATCH_BYTES = 128 << 20
+BATCH_BYTES = 16 << 20
 SHARED = GRAPH + "shared/nodes"
-_OWN = (f"<{STUDY}", f"<{GRAPH}")
 
 
 class OxigraphStore:
@@ -78,6 +87,11 @@ class OxigraphStore:
         """The number of quads in the store."""
         return len(self.store)
 
+    @property
+    def empty(self) -> bool:
+        """True when the store holds no quad (a build then makes it whole, in one bulk load)."""
+        return next(iter(self.store.quads_for_pattern(None, None, None)), None) is None
+
     def build(
         self,
         inputs: Iterable[str | os.PathLike] | str | os.PathLike,
@@ -86,33 +100,69 @@ class OxigraphStore:
         contact_details: bool = True,
         built_at: str | None = None,
         progress: Callable[[BuildReport], None] | None = None,
+        force: bool = False,
         **options: Any,
     ) -> BuildReport:
-        """Load records into the store, replacing the studies already in it.
+        """Load records into the store: all of them into a new store, else only the new and
+        changed studies (``force``: every study), replacing their stored graphs.
 
-        :raises RecordError: with ``strict``, at the first record that fails (the records
-            before it are kept).
+        :raises RecordError: with ``strict``, at the first record that fails (a new store is
+            then not made; an update keeps the batches committed before it).
         :raises InputError: when an input path does not exist.
         """
         if isinstance(inputs, str | os.PathLike):
             inputs = [inputs]
-        sink = StoreSink(self.store)
+        settings = dict(
+            strict=strict,
+            contact_details=contact_details,
+            built_at=built_at,
+            progress=progress,
+            **options,
+        )
+        if self.empty and self.path is not None:
+            return self._build_beside(inputs, settings)
+        if self.empty:
+            return _fill(BulkSink(self.store), inputs, settings)
+        known = {} if force else self.versions()
+        return _fill(UpdateSink(self.store), inputs, {**settings, "known": known})
+
+    def _build_beside(self, inputs: list, settings: dict[str, Any]) -> BuildReport:
+        """Build a new store in a directory beside this one and move it here when complete."""
+        assert self.path is not None
+        beside = self.path.with_name(f".{self.path.name}.building")
+        shutil.rmtree(beside, ignore_errors=True)
+        fresh = ox.Store(str(beside))
         try:
-            report = run(
-                inputs,
-                sink,
-                strict=strict,
-                contact_details=contact_details,
-                built_at=built_at,
-                progress=progress,
-                **options,
-            )
-        except KeyboardInterrupt:
-            sink.discard()
+            report = _fill(BulkSink(fresh), inputs, settings)
+            fresh.flush()
+        except BaseException:
+            del fresh
+            shutil.rmtree(beside, ignore_errors=True)
             raise
-        finally:
-            sink.close()
+        del fresh
+        self.store = None  # type: ignore[assignment]  # closes the empty store here
+        old = self.path.with_name(f".{self.path.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(self.path, old)
+        os.rename(beside, self.path)
+        shutil.rmtree(old)
+        self.store = ox.Store(str(self.path))
         return report
+
+    def versions(self) -> dict[str, str]:
+        """NCT ID -> record version (last update posted) of every study in the store that this
+        version of the tool made: the studies an update may leave as they are."""
+        tool = ox.Literal(f"{TOOL} {__version__}")
+        made_here = {
+            q.subject
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(CTG + "toolVersion"), tool)
+            if q.subject == q.graph_name
+        }
+        return {
+            q.subject.value.removeprefix(GRAPH): q.object.value
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(CTG + "recordVersion"), None)
+            if q.subject == q.graph_name and q.subject in made_here
+        }
 
     def studies(self) -> list[str]:
         """The NCT IDs of the studies in the store, sorted."""
@@ -126,85 +176,178 @@ class OxigraphStore:
         return run_query(self, query, params, **options)
 
 
-class StoreSink:
-    """Where the build loop puts records when it builds into a store.
+def _fill(sink: BulkSink | UpdateSink, inputs: list, settings: dict[str, Any]) -> BuildReport:
+    """Run the build loop into ``sink``: closed when the loop ends, aborted when it fails."""
+    try:
+        report = run(inputs, sink, **settings)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    return report
 
-    ``triples = False`` asks a parallel build for N-Quads text (:meth:`add_lines`).
+
+class _SharedLines:
+    """Shared-node lines (already in graph :data:`SHARED`) each given once per build."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def new(self, text: str) -> str:
+        seen = self._seen
+        fresh = [line for line in text.splitlines(keepends=True) if line not in seen]
+        seen.update(fresh)
+        return "".join(fresh)
+
+
+class BulkSink:
+    """Streams records into an empty store in one bulk load, read from a pipe by a thread.
+
+    The loader starts at the first record, after the build loop has forked its workers (which
+    must not hold the pipe open). A study that a newer copy replaces after it was streamed is
+    replaced in a transaction once the bulk load is done.
     """
 
     triples = False
+    shared = SHARED
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self._shared = _SharedLines()
+        self._out: Any = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._streamed: set[str] = set()
+        self._dropped: set[str] = set()
+        self._late: dict[str, tuple[str, str]] = {}
+
+    def add(self, record: MappedRecord) -> None:
+        """Take one record's quads."""
+        self.add_lines(record.graph, *encode_apart(record.quads, SHARED))
+
+    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
+        """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`)."""
+        shared = self._shared.new(shared)
+        if graph in self._dropped:
+            self._late[graph] = (text, shared)
+            return
+        if self._out is None:
+            self._start()
+        self._streamed.add(graph)
+        try:
+            self._out.write((text + shared).encode("utf-8"))
+        except BrokenPipeError:
+            self._finish()
+
+    def remove(self, graph: str) -> None:
+        """Drop a study taken earlier: its newer copy replaces it after the bulk load."""
+        self._late.pop(graph, None)
+        if graph in self._streamed:
+            self._dropped.add(graph)
+
+    def close(self) -> None:
+        """End the bulk load, then apply the late replacements, and make it all durable."""
+        if self._out is not None:
+            self._finish()
+        for graph in sorted(self._dropped):
+            own, shared = self._late.get(graph, ("", ""))
+            _replace(self.store, [graph], own + shared)
+        self.store.flush()
+
+    def abort(self) -> None:
+        """Stop the bulk load so that it fails: a line no parser accepts ends the stream."""
+        if self._out is not None:
+            with contextlib.suppress(Exception):
+                self._out.write(b"\x00 build interrupted\n")
+                self._finish()
+        self.store = None  # type: ignore[assignment]  # a traceback keeping the sink must not keep the store open
+
+    def _start(self) -> None:
+        read, write = os.pipe()
+        self._out = os.fdopen(write, "wb", buffering=1 << 20)
+        self._thread = threading.Thread(target=self._load, args=(read,), daemon=True)
+        self._thread.start()
+
+    def _load(self, read: int) -> None:
+        try:
+            self.store.bulk_load(path=f"/dev/fd/{read}", format=ox.RdfFormat.N_QUADS)
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            os.close(read)
+
+    def _finish(self) -> None:
+        out, self._out = self._out, None
+        with contextlib.suppress(BrokenPipeError):
+            out.close()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+class UpdateSink:
+    """Writes new and changed studies into a store that holds studies, a batch per transaction.
+
+    Each batch drops the stored graphs of its studies and inserts their new quads in one SPARQL
+    update, so a reader (or an interruption) sees every study either old or new, never half.
+    """
+
+    triples = False
+    shared = SHARED
 
     def __init__(self, store: ox.Store, *, batch_bytes: int | None = None) -> None:
         self.store = store
         self._batch_bytes = batch_bytes or BATCH_BYTES
+        self._shared = _SharedLines()
         self._pending: dict[str, str] = {}
-        self._shared: list[str] = []
-        self._seen: set[str] = set()
+        self._pending_shared: list[str] = []
         self._size = 0
-        self._had_graphs = next(iter(store.named_graphs()), None) is not None
 
     def add(self, record: MappedRecord) -> None:
         """Take one record's quads."""
-        self.add_lines(record.graph, "".join(map(nquad, record.quads)))
+        self.add_lines(record.graph, *encode_apart(record.quads, SHARED))
 
-    def add_lines(self, graph: str, text: str) -> None:
-        """Take one record as N-Quads text, every line in ``graph``."""
-        own, shared = self._split(graph, text)
-        if self._had_graphs and self.store.contains_named_graph(ox.NamedNode(graph)):
-            self._replace(graph, own, shared)
-            return
-        self._size += len(own) + len(shared) - len(self._pending.pop(graph, ""))
-        self._pending[graph] = own
-        self._shared.append(shared)
+    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
+        """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`)."""
+        shared = self._shared.new(shared)
+        self._size += len(text) + len(shared) - len(self._pending.pop(graph, ""))
+        self._pending[graph] = text
+        self._pending_shared.append(shared)
         if self._size >= self._batch_bytes:
             self.flush()
 
-    def _split(self, graph: str, text: str) -> tuple[str, str]:
-        """The study's own lines, and the shared lines not seen before, moved to SHARED."""
-        own: list[str] = []
-        shared: list[str] = []
-        cut = len(f" <{graph}> .\n")
-        for line in text.splitlines(keepends=True):
-            if line.startswith(_OWN):
-                own.append(line)
-            else:
-                moved = f"{line[:-cut]} <{SHARED}> .\n"
-                if moved not in self._seen:
-                    self._seen.add(moved)
-                    shared.append(moved)
-        return "".join(own), "".join(shared)
-
     def remove(self, graph: str) -> None:
-        """Drop a record taken earlier."""
-        if graph in self._pending:
-            self._size -= len(self._pending.pop(graph))
-        else:
-            self.store.remove_graph(ox.NamedNode(graph))
+        """Drop a study taken earlier and not yet written (a written one is replaced anyway)."""
+        self._size -= len(self._pending.pop(graph, ""))
 
     def flush(self) -> None:
-        """Write the pending records to the store as one batch."""
-        if self._pending or self._shared:
-            data = "".join([*self._shared, *self._pending.values()]).encode("utf-8")
-            self.store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
-            self.discard()
-
-    def discard(self) -> None:
-        """Forget the pending records (an interrupted build)."""
-        self._pending.clear()
-        self._shared.clear()
-        self._size = 0
+        """Write the pending studies in one transaction."""
+        if self._pending:
+            lines = "".join([*self._pending.values(), *self._pending_shared])
+            _replace(self.store, list(self._pending), lines)
+        self.abort()
 
     def close(self) -> None:
         """Write what is pending and make it durable."""
         self.flush()
         self.store.flush()
 
-    def _replace(self, graph: str, own: str, shared: str) -> None:
-        """Drop the study's graph and insert its new quads in one transaction."""
-        own_suffix, shared_suffix = f" <{graph}> .\n", f" <{SHARED}> .\n"
-        triples = "".join(line[: -len(own_suffix)] + " .\n" for line in own.splitlines(True))
-        common = "".join(line[: -len(shared_suffix)] + " .\n" for line in shared.splitlines(True))
-        self.store.update(
-            f"DROP SILENT GRAPH <{graph}> ;\n"
-            f"INSERT DATA {{ GRAPH <{graph}> {{\n{triples}}}\nGRAPH <{SHARED}> {{\n{common}}} }}"
-        )
+    def abort(self) -> None:
+        """Forget the pending studies (an interrupted build)."""
+        self._pending.clear()
+        self._pending_shared.clear()
+        self._size = 0
+
+
+def _replace(store: ox.Store, graphs: list[str], lines: str) -> None:
+    """Drop ``graphs`` and insert the N-Quads ``lines`` in one transaction."""
+    drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in graphs)
+    by_graph: dict[str, list[str]] = {}
+    for line in lines.splitlines():
+        body, _, graph = line[:-2].rpartition(" <")
+        by_graph.setdefault(graph[:-1], []).append(body)
+    inserts = "\n".join(
+        f"GRAPH <{g}> {{\n" + " .\n".join(bodies) + " .\n}" for g, bodies in by_graph.items()
+    )
+    store.update(f"{drops}INSERT DATA {{\n{inserts}\n}}")

@@ -22,7 +22,6 @@ from kg.errors import ParameterError, QueryError, QueryTimeout, UnsafeQueryError
 from kg.library import decorators, parse
 from kg.params import parameter
 from kg.query import prepared
-from kg.store import OxigraphStore, StoreSink
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 ECHO = "SELECT ?v WHERE { BIND(?_text AS ?v) }"
@@ -427,49 +426,6 @@ def test_build_store_and_query_it_from_the_shell(tmp_path, capsys):
     assert main(["build", str(SEED), "--store", str(target), "-o", "x.nq"]) == 2
     assert main(["query", "is-recruiting", "--store", str(tmp_path / "none")]) == 2
     assert "no Oxigraph store" in capsys.readouterr().err
-
-
-def test_an_interrupted_build_leaves_a_usable_store(tmp_path, monkeypatch):
-    target = tmp_path / "store"
-    store = OxigraphStore.open(target, create=True)
-
-    def stop(report):
-        if report.read == 8:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr("kg.store.BATCH_BYTES", 1)  # every record its own batch
-    with pytest.raises(KeyboardInterrupt):
-        store.build([CTGOV, SEED], progress=stop)
-    del store
-    reopened = OxigraphStore.open(target)
-    partial = reopened.studies()
-    assert 0 < len(partial) < 15
-    assert kg.query(reopened, "phase-status-counts")
-    reopened.build([CTGOV, SEED])
-    assert len(reopened.studies()) == 15
-
-
-def test_store_sink_replaces_a_study_in_one_go():
-    store = ox.Store()
-    sink = StoreSink(store)
-    record = kg.map_record(__import__("conftest").load_record("NCT07366658"))
-    sink.add(record)
-    sink.close()
-    count = len(store)
-    again = StoreSink(store)
-    again.add(record)
-    again.close()
-    assert len(store) == count
-
-
-def test_opening_a_store_where_there_is_none(tmp_path):
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(kg.InputError, match="a file"):
-        OxigraphStore.open(tmp_path / "file")
-    (tmp_path / "full").mkdir()
-    (tmp_path / "full" / "notes.txt").write_text("x")
-    with pytest.raises(kg.InputError, match="not empty"):
-        OxigraphStore.open(tmp_path / "full", create=True)
 
 
 # --- the command line -----------------------------------------------------------------------
