@@ -3,6 +3,9 @@
 Each synthetic study is a real record with a new NCT ID and its sponsor, collaborators,
 conditions, MeSH terms, dates and locations drawn from the other real records, so the
 corpus has the registry's shape (shared organizations, repeated conditions) at any size.
+Posted results are kept for a share of the studies (``--results-share``, 0.11 by default: an
+estimate of the registry's share of studies with results; 5 of the 13 complete real records
+have them, and a results section is most of a record's triples).
 Nothing is committed: ``python bench/corpus.py 10000 -o corpus.zip`` writes a bulk-style zip.
 """
 
@@ -31,21 +34,29 @@ def real_records() -> list[dict]:
     return [found[k] for k in sorted(found)]
 
 
-def studies(count: int, *, seed: int = 7) -> Iterator[dict]:
+RESULTS_SHARE = 0.11
+
+
+def studies(count: int, *, seed: int = 7, results_share: float = RESULTS_SHARE) -> Iterator[dict]:
     """``count`` synthetic study records, the same ones for the same seed."""
     rng = random.Random(seed)
     base = real_records()
+    with_results = [r for r in base if "resultsSection" in r]
+    without = [r for r in base if "resultsSection" not in r]
     pools = _pools(base)
     for i in range(count):
-        record = copy.deepcopy(base[i % len(base)])
+        kind = with_results if rng.random() < results_share else without
+        record = copy.deepcopy(kind[i % len(kind)])
         _vary(record, f"NCT{90000000 + i:08d}", pools, rng)
         yield record
 
 
-def write_zip(count: int, path: Path, *, seed: int = 7) -> Path:
+def write_zip(
+    count: int, path: Path, *, seed: int = 7, results_share: float = RESULTS_SHARE
+) -> Path:
     """A bulk-download-style zip: one ``NCTxxxxxxxx.json`` member per study."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for record in studies(count, seed=seed):
+        for record in studies(count, seed=seed, results_share=results_share):
             nct = record["protocolSection"]["identificationModule"]["nctId"]
             zf.writestr(f"{nct}.json", json.dumps(record, ensure_ascii=False))
     return path
@@ -95,8 +106,14 @@ def main() -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--results-share",
+        type=float,
+        default=RESULTS_SHARE,
+        help="share of studies that keep posted results (default %(default)s; 1 keeps them all)",
+    )
     args = parser.parse_args()
-    write_zip(args.count, args.output, seed=args.seed)
+    write_zip(args.count, args.output, seed=args.seed, results_share=args.results_share)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -167,6 +168,10 @@ class _Converted:
 
 
 _Item = _Converted | _Unchanged | RecordError
+_CHUNK = 8
+_IN_FLIGHT = 16 * _CHUNK
+"""Units (files, zip members) handed to each worker and not yet taken by the sink: a bound,
+so that memory stays flat when the sink is slower than the workers."""
 _known: Mapping[str, str] = {}
 """In a worker process: the versions already stored (set once per worker, not per task)."""
 
@@ -185,10 +190,17 @@ def _converted(
             else:
                 yield _unchanged(item, known) or _convert(item, options, encode=False)
         return
-    work = (u if isinstance(u, RecordError) else (u, options) for u in units(inputs))
+    room = threading.Semaphore(jobs * _IN_FLIGHT)
+
+    def work() -> Iterator[RecordError | tuple[Unit, _Options]]:
+        for unit in units(inputs):
+            room.acquire()
+            yield unit if isinstance(unit, RecordError) else (unit, options)
+
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_remember, initargs=(known,)) as pool:
-        for batch in pool.imap(_convert_unit, work, chunksize=8):
+        for batch in pool.imap(_convert_unit, work(), chunksize=_CHUNK):
+            room.release()
             yield from batch
 
 

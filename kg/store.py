@@ -289,8 +289,9 @@ class BulkSink:
 class UpdateSink:
     """Writes new and changed studies into a store that holds studies, a batch per transaction.
 
-    Each batch drops the stored graphs of its studies and inserts their new quads in one SPARQL
-    update, so a reader (or an interruption) sees every study either old or new, never half.
+    New studies go in by a transactional load, changed ones by one SPARQL update that drops the
+    stored graphs and inserts the new quads, so a reader (or an interruption) sees every study
+    either old or new, never half.
     """
 
     triples = False
@@ -322,10 +323,14 @@ class UpdateSink:
         self._size -= len(self._pending.pop(graph, ""))
 
     def flush(self) -> None:
-        """Write the pending studies in one transaction."""
-        if self._pending:
-            lines = "".join([*self._pending.values(), *self._pending_shared])
-            _replace(self.store, list(self._pending), lines)
+        """Write the pending studies: the new ones in one transactional load, the changed ones
+        in one transaction that drops their old graphs and inserts the new."""
+        stored = [g for g in self._pending if self.store.contains_named_graph(ox.NamedNode(g))]
+        if stored:
+            _replace(self.store, stored, "".join(self._pending.pop(g) for g in stored))
+        if self._pending or any(self._pending_shared):
+            data = "".join([*self._pending.values(), *self._pending_shared])
+            self.store.load(input=data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         self.abort()
 
     def close(self) -> None:
