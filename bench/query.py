@@ -11,30 +11,43 @@ rdflib keeps about 1.5 KB of memory per quad, so it is only built up to ``--rdfl
 studies; above that only Oxigraph runs and the line says so. Nothing is written outside the
 temporary directory.
 
+``--store DIR`` times the queries on a store built before (``kg build CORPUS --store DIR``, a
+corpus from ``bench/corpus.py``), opened read-only: no corpus is made and nothing is loaded, so
+the slow queries of a large store can be timed again and again. There each query runs in a
+process of its own, ended at the timeout (a query stopped in a thread would go on using a core
+until Oxigraph returns its next row). ``--queries`` picks some; ``--library DIR`` times the
+``.rq`` files of another folder instead (an older copy of ``queries/``, to compare).
+
     python bench/query.py                       # 1000, 10000, 50000 studies
     python bench/query.py --sizes 1000 --repeat 5
     python bench/query.py --sizes 10000 --rdflib-max 10000 --without-results
+    python bench/query.py --store /tmp/store100k --queries country-counts,late-studies
+    python bench/query.py --store /tmp/store100k --library /tmp/old-queries
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import math
+import multiprocessing
 import statistics
 import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import corpus
 
 import kg
 from kg.build import run
 from kg.errors import QueryTimeout
-from kg.library import Query
+from kg.library import Query, load
 
 SYNTHETIC_STUDY = "NCT90000007"
 
@@ -100,8 +113,95 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / max(b, 1e-9):.1f}"
 
 
+def selected(args: argparse.Namespace) -> list[Query]:
+    """The queries ``--queries`` names (all by default), of the library or of ``--library``.
+
+    :raises SystemExit: for a name not there.
+    """
+    if args.library is not None:
+        queries = [load(path) for path in sorted(Path(args.library).glob("*.rq"))]
+    else:
+        queries = kg.queries()
+    if not args.queries:
+        return queries
+    names = [n.strip() for n in args.queries.split(",") if n.strip()]
+    unknown = sorted(set(names) - {q.name for q in queries})
+    if unknown:
+        raise SystemExit(f"no such queries: {', '.join(unknown)}")
+    return [q for q in queries if q.name in names]
+
+
+def time_queries(
+    queries: list[Query],
+    oxigraph: Callable[[Query], float],
+    graph: object | None,
+    args: argparse.Namespace,
+) -> None:
+    """One line per query: its median on rdflib (when built) and on Oxigraph, and the ratio."""
+    width = max(len(q.name) for q in queries)
+    print(f"\n{'query'.ljust(width)}  {'rdflib ms':>10}  {'Oxigraph ms':>11}  {'ratio':>7}")
+    ratios = []
+    for q in queries:
+        ox_time = oxigraph(q)
+        rdf_time = time_query(graph, q, args.repeat, args.timeout) if graph is not None else None
+        if rdf_time is not None and not math.isinf(rdf_time) and not math.isinf(ox_time):
+            ratios.append(rdf_time / max(ox_time, 1e-9))
+        print(
+            f"{q.name.ljust(width)}  {fmt_ms(rdf_time, args.timeout):>10}  "
+            f"{fmt_ms(ox_time, args.timeout):>11}  {ratio(rdf_time, ox_time):>7}",
+            flush=True,
+        )
+    if ratios:
+        geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
+        print(f"{'geometric mean ratio'.ljust(width)}  {'':>10}  {'':>11}  {geo:>7.1f}")
+
+
+def _time_in_child(path: Path, query: Query, repeat: int, out: Any) -> None:
+    """In a child process: open the store read-only, say so, and send the time of each run."""
+    store = kg.OxigraphStore.open(path, read_only=True)
+    out.send(None)
+    for _ in range(repeat):
+        start = time.perf_counter()
+        kg.query(store, query, params_for(query))
+        out.send(time.perf_counter() - start)
+
+
+def time_in_child(path: Path, query: Query, repeat: int, timeout: float) -> float:
+    """The median of ``repeat`` runs in a child process (inf when one ran over ``timeout``)."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.Process(
+        target=_time_in_child, args=(path, query, repeat, send), daemon=True
+    )
+    child.start()
+    send.close()
+    times = []
+    try:
+        receive.recv()  # the store is open
+        for _ in range(repeat):
+            if not receive.poll(timeout):
+                return math.inf
+            times.append(receive.recv())
+    except EOFError:
+        raise SystemExit(f"{query.name}: the query failed (exit code {child.exitcode})") from None
+    finally:
+        child.kill()
+        child.join()
+        receive.close()
+    return statistics.median(times)
+
+
+def bench_store(path: Path, args: argparse.Namespace) -> None:
+    """Time the queries on a store built before, each in a child process."""
+    store = kg.OxigraphStore.open(path, read_only=True)
+    studies = len(store.studies())
+    print(f"\n== {studies:,} studies, {len(store):,} quads in {path} (built before)")
+    del store
+    queries = selected(args)
+    time_queries(queries, lambda q: time_in_child(path, q, args.repeat, args.timeout), None, args)
+
+
 def bench_size(count: int, args: argparse.Namespace, workdir: Path) -> None:
-    queries = kg.queries()
+    queries = selected(args)
     zip_path = workdir / f"corpus-{count}.zip"
     start = time.perf_counter()
     write_corpus(count, zip_path, seed=args.seed, without_results=args.without_results)
@@ -140,22 +240,8 @@ def bench_size(count: int, args: argparse.Namespace, workdir: Path) -> None:
         )
         print(f"load ratio rdflib / Oxigraph {rdf_load / ox_load:8.1f}")
 
-    width = max(len(q.name) for q in queries)
-    print(f"\n{'query'.ljust(width)}  {'rdflib ms':>10}  {'Oxigraph ms':>11}  {'ratio':>7}")
-    ratios = []
-    for q in queries:
-        ox_time = time_query(store, q, args.repeat, args.timeout)
-        rdf_time = time_query(graph, q, args.repeat, args.timeout) if graph is not None else None
-        if rdf_time is not None and not math.isinf(rdf_time) and not math.isinf(ox_time):
-            ratios.append(rdf_time / max(ox_time, 1e-9))
-        print(
-            f"{q.name.ljust(width)}  {fmt_ms(rdf_time, args.timeout):>10}  "
-            f"{fmt_ms(ox_time, args.timeout):>11}  {ratio(rdf_time, ox_time):>7}",
-            flush=True,
-        )
-    if ratios:
-        geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
-        print(f"{'geometric mean ratio'.ljust(width)}  {'':>10}  {'':>11}  {geo:>7.1f}")
+    timer = functools.partial(time_query, store, repeat=args.repeat, timeout=args.timeout)
+    time_queries(queries, timer, graph, args)
     del graph, store
     gc.collect()
 
@@ -172,9 +258,24 @@ def main() -> int:
     parser.add_argument(
         "--without-results",
         action="store_true",
-        help="leave out the results section (no library query reads it; halves the quads)",
+        help="leave out the results section (results queries then find nothing; halves the quads)",
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        metavar="DIR",
+        help="time the queries on this store, built before, instead of building corpora",
+    )
+    parser.add_argument("--queries", help="only these queries, by name, comma-separated")
+    parser.add_argument(
+        "--library", type=Path, metavar="DIR", help="time the .rq files here instead"
     )
     args = parser.parse_args()
+    if args.store is not None:
+        version = sys.version.split()[0]
+        print(f"ctgov-kg {kg.__version__}, Python {version}, median of {args.repeat}")
+        bench_store(args.store, args)
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(
         f"ctgov-kg {kg.__version__}, Python {sys.version.split()[0]}, "

@@ -21,6 +21,7 @@ from kg.query import queries, query
 from kg.read import Record, records
 from kg.resources import sample_paths
 from kg.results import QueryResult
+from kg.serve import serve
 from kg.stats import stats
 from kg.store import OxigraphStore
 from kg.validate import validate
@@ -49,6 +50,7 @@ __all__ = [
     "query",
     "records",
     "sample_paths",
+    "serve",
     "stats",
     "to_networkx",
     "validate",

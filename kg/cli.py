@@ -34,6 +34,7 @@ from kg.stats import format_stats
 from kg.store import OxigraphStore
 from kg.validate import BATCH_SIZE as VALIDATION_BATCH
 from kg.validate import INFERENCE, load_shapes, validate
+from kg.validate_store import validate_store
 from kg.version import __version__
 
 STREAMED = {"nquads": False, "nt": True}
@@ -128,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_query(commands)
     _add_queries(commands)
     _add_validate(commands)
+    _add_serve(commands)
     return parser
 
 
@@ -584,6 +586,12 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--sample", action="store_true", help="validate the real records shipped with the package"
     )
+    sub.add_argument(
+        "--store",
+        metavar="DIR",
+        help="validate the Oxigraph store in DIR (kg build --store) in SPARQL, on the store; "
+        "-j queries at once",
+    )
     sub.add_argument("--shapes", metavar="DIR", help="use the *.ttl shapes in DIR instead")
     sub.add_argument(
         "-f",
@@ -617,8 +625,10 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     inputs = [*args.inputs, *map(str, sample_paths() if args.sample else [])]
+    if args.store is not None:
+        return _validate_store(args, inputs)
     if not inputs:
-        print("kg validate: error: give INPUT paths or --sample", file=sys.stderr)
+        print("kg validate: error: give INPUT paths, --sample or --store DIR", file=sys.stderr)
         return 2
     if args.batch_size < 1:
         print("kg validate: error: --batch-size must be at least 1", file=sys.stderr)
@@ -645,6 +655,20 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     status = _print_validation(args, report, sys.stdout)
     return max(status, 1 if read_errors or report.errors else 0)
+
+
+def _validate_store(args: argparse.Namespace, inputs: list[str]) -> int:
+    """``kg validate --store DIR``: the shapes as SPARQL queries on the store."""
+    if inputs or args.inference:
+        print("kg validate: error: --store takes no INPUT and no --inference", file=sys.stderr)
+        return 2
+    try:
+        store = OxigraphStore.open(args.store, read_only=True)
+        report = validate_store(store, shapes=args.shapes, jobs=max(1, args.jobs))
+    except InputError as exc:
+        print(f"kg validate: error: {exc}", file=sys.stderr)
+        return 2
+    return _print_validation(args, report, sys.stdout)
 
 
 def _study_records(inputs: list[str], errors: list[RecordError]) -> Iterator[Record]:
@@ -711,6 +735,112 @@ def _print_validation(args: argparse.Namespace, report: ValidationReport, out: T
             print(f"error: {error}", file=sys.stderr)
         print(report.summary(), file=sys.stderr)
     return 0 if report.conforms else 1
+
+
+# --- kg serve ------------------------------------------------------------------------------
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "serve",
+        help="serve the graph over the SPARQL 1.1 protocol, with a query editor",
+        description="Serve an Oxigraph store (or records built into a temporary one) over the "
+        "SPARQL 1.1 protocol: /query (SELECT ASK CONSTRUCT DESCRIBE; results by the Accept "
+        "header), /store (Graph Store reads), / (the YASGUI query editor, offline), /queries "
+        "(the query library as GET /queries/NAME?param=value, with an OpenAPI description). "
+        "Read-only unless --writable; SERVICE, FROM and LOAD refused unless --allow-network.",
+    )
+    source = sub.add_mutually_exclusive_group(required=True)
+    source.add_argument("--store", metavar="DIR", help="an Oxigraph store made by kg build --store")
+    source.add_argument(
+        "--data",
+        nargs="+",
+        metavar="INPUT",
+        help="records to build into a temporary store first (removed when the server stops)",
+    )
+    source.add_argument(
+        "--sample", action="store_true", help="the real records shipped with the package"
+    )
+    sub.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: %(default)s, this machine only)",
+    )
+    sub.add_argument("--port", type=int, default=7878, help="(default: %(default)s; 0: any free)")
+    sub.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop a query after this long, answering 503 (default: %(default)g; 0: no limit)",
+    )
+    sub.add_argument(
+        "--writable",
+        action="store_true",
+        help="accept SPARQL Update (/update) and Graph Store writes (/store)",
+    )
+    sub.add_argument(
+        "--allow-network",
+        action="store_true",
+        help="let SERVICE, FROM and LOAD reach the network and local files",
+    )
+    sub.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
+    sub.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return _run_server(args)
+    previous = signal.signal(signal.SIGTERM, stop)  # so that oxigraph is stopped too
+    try:
+        return _run_server(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    from kg.errors import ServerError
+    from kg.serve import serve
+
+    data = [*(args.data or []), *(sample_paths() if args.sample else [])] or None
+    try:
+        server = serve(
+            args.store,
+            data=data,
+            host=args.host,
+            port=args.port,
+            timeout=args.timeout or None,
+            writable=args.writable,
+            allow_network=args.allow_network,
+            log=None if args.quiet else sys.stderr,
+        )
+    except (InputError, ServerError) as exc:
+        print(f"kg serve: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kg serve: interrupted", file=sys.stderr)
+        return 130
+    with server:
+        if server.report is not None:
+            _print_report(server.report, quiet=args.quiet)
+        mode = "read-write" if args.writable else "read-only"
+        limit = f"timeout {args.timeout:g} s" if args.timeout else "no timeout"
+        print(
+            f"kg serve: {server.url} ({mode}, {limit}): the query editor at /, SPARQL at "
+            f"{server.url}query, the query library at {server.url}queries; Ctrl-C stops",
+            file=sys.stderr,
+        )
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            print("kg serve: stopped", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

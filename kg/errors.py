@@ -7,6 +7,7 @@ KgError
       +-- ParameterError   a parameter value that is missing or not of its declared type
       +-- UnsafeQueryError a query that would reach the network or local files by itself
       +-- QueryTimeout     a query that ran longer than its timeout
+ +-- ServerError     kg serve cannot start or keep its SPARQL server (port taken, oxigraph missing)
 """
 
 from __future__ import annotations
@@ -65,3 +66,7 @@ class UnsafeQueryError(QueryError):
 
 class QueryTimeout(QueryError, TimeoutError):
     """A query that ran longer than the time it was given."""
+
+
+class ServerError(KgError, OSError):
+    """``kg serve`` cannot start or keep its server: the port is taken, oxigraph is missing."""

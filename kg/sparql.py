@@ -111,6 +111,20 @@ def prefixes(text: str) -> dict[str, str]:
     return found
 
 
+def declare(text: str, known: Mapping[str, str]) -> str:
+    """The query with ``PREFIX`` lines for the prefixed names it uses from ``known`` but does
+    not declare, so text written for ``kg query`` (which knows the project's prefixes) runs on
+    any endpoint."""
+    declared = prefixes(text)
+    used: dict[str, None] = {}
+    for tok in tokens(text):
+        if tok.kind == "pname":
+            name = tok.text.split(":", 1)[0]
+            if name in known and name not in declared:
+                used.setdefault(name, None)
+    return "".join(f"PREFIX {p}: <{known[p]}>\n" for p in used) + text
+
+
 def variables(text: str) -> list[str]:
     """The distinct variable names of a query (without ``?``), in order of first use."""
     seen: dict[str, None] = {}

@@ -9,6 +9,11 @@ call; batches run in worker processes, forked so that they inherit the data inst
 receiving a copy. No RDFS/OWL inference unless asked: it makes validation about ten times
 slower.
 
+At registry scale, build an Oxigraph store (``kg build --store``) and validate it with
+:func:`kg.validate_store.validate_store` (``kg validate --store``): the same shapes, compiled to
+SPARQL (:mod:`kg.shacl_sparql`), run on the store over all studies at once, and the same
+findings as here, in the same :class:`~kg.findings.ValidationReport`.
+
 >>> import kg
 >>> report = kg.build(kg.sample_paths()).validate()
 >>> report.conforms, report.studies, report.counts()
@@ -347,9 +352,8 @@ def _check(graph: _Batch, units: Sequence[_Unit], work: _Work) -> list[_Found]:
         raise InputError(f"the shapes cannot be used: {exc}") from None
     if not isinstance(report, rdflib.Graph):
         raise InputError(f"the shapes cannot be used: {report}")
-    return [
-        _found(report, r, units, work.data, work.shapes) for r in report.objects(None, SH.result)
-    ]
+    owners = functools.partial(_owners, units=units, data=work.data)
+    return [_found(report, r, owners, work.shapes) for r in report.objects(None, SH.result)]
 
 
 @functools.cache
@@ -357,12 +361,12 @@ def _ontology() -> rdflib.Graph:
     return rdflib.Graph().parse(ONTOLOGY, format="turtle")
 
 
+_Owners = Callable[[rdflib.term.Node, rdflib.term.Node | None, rdflib.term.Node | None], list]
+"""The studies (NCT IDs, None for none) that a finding on (focus, path, value) belongs to."""
+
+
 def _found(
-    report: rdflib.Graph,
-    result: rdflib.term.Node,
-    units: Sequence[_Unit],
-    data: rdflib.Graph | None,
-    shapes: rdflib.Graph,
+    report: rdflib.Graph, result: rdflib.term.Node, owners: _Owners, shapes: rdflib.Graph
 ) -> _Found:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
@@ -384,7 +388,6 @@ def _found(
         shape=str(shape) if isinstance(shape, rdflib.URIRef) else "(unnamed shape)",
         constraint=str(component).rsplit("#", 1)[-1],
     )
-    owners = _owners(focus, path, value, units, data)
     key = (
         str(focus),
         path_text or "",
@@ -395,7 +398,7 @@ def _found(
     )
     return _Found(
         key,
-        tuple(ValidationResult(nct_id=nct, **row) for nct in owners),
+        tuple(ValidationResult(nct_id=nct, **row) for nct in owners(focus, path, value)),
         tuple(_closure(report, result)),
     )
 

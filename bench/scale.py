@@ -1,0 +1,186 @@
+"""Scale: one table per corpus size of what issue 7 asks, each figure beside its baseline.
+
+For each size a synthetic bulk zip is made (``bench/corpus.py``, fixed seed), then, each step in
+a child process so that its peak memory (max RSS, workers included) is its own:
+
+- ``json.loads`` of every member: the baseline conversion is measured against;
+- reading and mapping alone, the streaming N-Quads build (``--jobs N``), and the rdflib Dataset
+  path (up to ``--rdflib-max`` studies: it holds ~1.5 KB per quad);
+- ``kg build ZIP --store DIR``: the zip to a queryable Oxigraph store, and its size on disk;
+- the median of every library query on that store (default parameters, ``--repeat`` runs);
+- validating the store: the shapes run as SPARQL on Oxigraph.
+
+Per-study figures are printed beside the totals, so that linear growth shows. Nothing is
+written outside a temporary directory (``--workdir`` keeps it elsewhere: a 100k store is GBs).
+
+    python bench/scale.py --sizes 1000,10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build import baseline, measure
+from corpus import write_zip
+
+STORE_CHILD = """
+import json, resource, sys, time
+import kg
+zip_path, directory, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t = time.perf_counter()
+store = kg.OxigraphStore.open(directory, create=True)
+report = store.build([zip_path], jobs=jobs, built_at="2026-01-01T00:00:00Z")
+seconds = time.perf_counter() - t
+peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({"seconds": seconds, "records": report.converted, "quads": report.quads,
+                  "peak_mib": peak_kib / 1024}))
+"""
+
+QUERY_CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from query import time_query
+import kg
+store = kg.OxigraphStore.open(sys.argv[1], read_only=True)
+repeat = int(sys.argv[2])
+print(json.dumps({q.name: time_query(store, q, repeat, 600.0) for q in kg.queries()}))
+"""
+
+VALIDATE_CHILD = """
+import json, resource, sys, time
+import kg
+from kg.validate_store import validate_store
+store = kg.OxigraphStore.open(sys.argv[1], read_only=True)
+t = time.perf_counter()
+report = validate_store(store)
+seconds = time.perf_counter() - t
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "results": len(report.results),
+                  "peak_mib": peak_kib / 1024}))
+"""
+
+
+def child(script: str, *args: str) -> dict:
+    """Run ``script`` in a fresh interpreter and return the JSON it prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
+
+
+def disk_mib(directory: Path) -> float:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        cpu,
+    )
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def row(label: str, seconds: float, size: int, base: float, extra: str = "") -> None:
+    per = seconds / size * 1e3
+    print(f"  {label:<34} {seconds:>9.1f} s {per:>8.2f} ms/study {seconds / base:>7.1f}x {extra}")
+
+
+def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
+    """Every figure for one corpus size, printed as it is measured."""
+    start = time.perf_counter()
+    zip_path = write_zip(size, workdir / f"ctg-studies-{size}.json.zip")
+    print(f"\n== {size:,} studies (corpus made in {time.perf_counter() - start:.0f} s)", flush=True)
+    base = baseline(zip_path)
+    figures: dict = {"studies": size, "json_s": base}
+    row("json.loads (baseline)", base, size, base)
+    mapped = measure("map", zip_path, 1)
+    row("read + map, 1 process", mapped["seconds"], size, base, f"{mapped['peak_mib']:.0f} MiB")
+    nq = measure("nquads", zip_path, args.jobs)
+    figures.update(quads=nq["quads"], nquads_s=nq["seconds"], nquads_mib=nq["peak_mib"])
+    row(
+        f"zip -> N-Quads, {args.jobs} jobs",
+        nq["seconds"],
+        size,
+        base,
+        f"{nq['peak_mib']:.0f} MiB, {nq['quads'] / nq['seconds']:,.0f} quads/s",
+    )
+    if size <= args.rdflib_max:
+        rdf = measure("rdflib", zip_path, 1)
+        figures.update(rdflib_s=rdf["seconds"], rdflib_mib=rdf["peak_mib"])
+        row(
+            "zip -> rdflib Dataset",
+            rdf["seconds"],
+            size,
+            base,
+            f"{rdf['peak_mib']:.0f} MiB, {rdf['seconds'] / nq['seconds']:.1f}x the N-Quads path",
+        )
+    directory = workdir / f"store-{size}"
+    store = child(STORE_CHILD, str(zip_path), str(directory), str(args.jobs))
+    on_disk = disk_mib(directory)
+    figures.update(store_s=store["seconds"], store_mib=store["peak_mib"], disk_mib=on_disk)
+    row(
+        "zip -> Oxigraph store",
+        store["seconds"],
+        size,
+        base,
+        f"{store['peak_mib']:.0f} MiB, {on_disk:,.0f} MiB on disk",
+    )
+    medians = child(QUERY_CHILD, str(directory), str(args.repeat), str(Path(__file__).parent))
+    figures["queries"] = medians
+    slowest = sorted(medians.items(), key=lambda kv: -kv[1])
+    print(f"  library queries, median of {args.repeat}: slowest first (ms)")
+    for name, seconds in slowest:
+        print(f"    {name:<34} {seconds * 1e3:>9.1f}")
+    if not args.no_validate:
+        checked = child(VALIDATE_CHILD, str(directory))
+        figures.update(validate_s=checked["seconds"], validate_mib=checked["peak_mib"])
+        row(
+            "validate the store (SPARQL)",
+            checked["seconds"],
+            size,
+            base,
+            f"{size / checked['seconds']:,.0f} studies/s, {checked['results']} results, "
+            f"{checked['peak_mib']:.0f} MiB",
+        )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rdflib-max", type=int, default=2000, help="skip rdflib above this")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per query")
+    parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--workdir", type=Path, help="keep corpora and stores here")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args()
+    print(f"# {machine()}")
+    print("# columns: total, per study, ratio to json.loads of the same records, notes")
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            results.append(bench(size, args, Path(tmp)))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

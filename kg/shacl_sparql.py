@@ -1,0 +1,873 @@
+"""SHACL shapes compiled to SPARQL: each constraint is one SELECT over a whole Oxigraph store.
+
+A constraint (a value test on a property, a count of a property's values, a value test on focus
+nodes, an sh:sparql query) becomes a :class:`Check`; the checks that state the same constraint
+on the same property, in whichever shapes and for whichever classes, share one query, a
+:class:`Scan`. The query returns, across all studies at once, the focus nodes (``?this``) and
+values (``?value``) that may break the constraint, with what says which shapes they are focus
+nodes of; its cost is one pass over the property (over the distinct values, for tests on
+literals), whatever the number of shapes and focus nodes. ``rdfs:label`` is checked for 28
+classes in one scan, not 28.
+
+The semantics are pyshacl's (SHACL Core as pyshacl 0.40 decides it, without inference), which
+the plain validator uses. Where SPARQL and pyshacl could disagree on a value (ill-typed
+literals, Python regular expressions, comparisons across datatypes), the query keeps every value
+that SPARQL cannot show to conform, and the check's test then decides each of those few in
+Python as pyshacl does. A component, path or target this module does not implement is refused
+with :class:`~kg.errors.InputError` naming the shape, so that no shape goes unchecked silently.
+
+>>> from kg.validate import load_shapes
+>>> scans = compile_shapes(load_shapes())
+>>> shared = [s for s in scans if any(c.shape.endswith("#Study-label") for c in s.checks)]
+>>> [(s.kind, len(s.checks)) for s in shared]
+[('value', 28), ('min', 10), ('max', 22)]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import operator
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Protocol
+
+import rdflib
+from pyshacl.rdfutil.compare import compare_literal
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from kg.errors import InputError, QueryError
+from kg.sparql import term as sparql_term
+from kg.sparql import tokens, where_start
+
+__all__ = ["Check", "Scan", "SparqlConstraint", "Targets", "compile_shapes"]
+
+NAMESPACES = {k: str(v) for k, v in rdflib.Graph().namespaces()}
+"""The prefixes every sh:select may use undeclared: rdflib's, which pyshacl's queries get."""
+
+_TARGETS = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+_METADATA = frozenset(
+    {SH.message, SH.severity, SH.deactivated, SH.name, SH.description, SH.order, SH.group}
+    | {SH.defaultValue, SH.path, SH.flags, *_TARGETS}
+)
+_REFUSED = {
+    SH.minLength: "MinLength",
+    SH.maxLength: "MaxLength",
+    SH.languageIn: "LanguageIn",
+    SH.uniqueLang: "UniqueLang",
+    SH.equals: "Equals",
+    SH.disjoint: "Disjoint",
+    SH.lessThan: "LessThan",
+    SH.lessThanOrEquals: "LessThanOrEquals",
+    SH["not"]: "Not",
+    SH["and"]: "And",
+    SH.xone: "Xone",
+    SH.hasValue: "HasValue",
+    SH.closed: "Closed",
+    SH.ignoredProperties: "Closed",
+    SH.qualifiedValueShape: "QualifiedValueShape",
+    SH.property: "Property",
+    SH.target: "a SPARQL-based target (sh:target)",
+    SH.rule: "a SHACL rule (sh:rule)",
+}
+_VALUE = {
+    SH.datatype: "Datatype",
+    SH.nodeKind: "NodeKind",
+    SH["in"]: "In",
+    SH["class"]: "Class",
+    SH.pattern: "Pattern",
+    SH.minInclusive: "MinInclusive",
+    SH.maxInclusive: "MaxInclusive",
+    SH.minExclusive: "MinExclusive",
+    SH.maxExclusive: "MaxExclusive",
+    SH["or"]: "Or",
+    SH.node: "Node",
+}
+_SINGLE = (SH.datatype, SH.nodeKind, SH["in"], SH.minCount, SH.maxCount)
+_RANGE_TEST = {"MinInclusive": ">=", "MaxInclusive": "<=", "MinExclusive": ">", "MaxExclusive": "<"}
+
+_YEAR = "(?:[1-9][0-9]{3})"
+_MONTH_DAY = (
+    "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    "|(?:0[13578]|1[02])-31)"
+)
+_STRICT = {
+    XSD.integer: "^-?[0-9]{1,18}$",
+    XSD.decimal: "^-?[0-9]{1,18}(?:[.][0-9]{1,18})?$",
+    XSD.double: "^(?:-?[0-9]{1,17}(?:[.][0-9]{1,17})?(?:E-?[0-9]{1,3})?|-?INF|NaN)$",
+    XSD.float: "^(?:-?[0-9]{1,9}(?:[.][0-9]{1,9})?(?:E-?[0-9]{1,2})?|-?INF|NaN)$",
+    XSD.boolean: "^(?:true|false)$",
+    XSD.date: f"^{_YEAR}-{_MONTH_DAY}$",
+    XSD.dateTime: f"^{_YEAR}-{_MONTH_DAY}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    "(?:[.][0-9]{1,6})?$",
+    XSD.duration: "^P(?:[0-9]{1,6}Y(?:[0-9]{1,6}M)?(?:[0-9]{1,6}D)?|[0-9]{1,6}M(?:[0-9]{1,6}D)?"
+    "|[0-9]{1,6}D)$",
+}
+"""Lexical forms that rdflib surely reads as a valid value of the datatype (a subset of what it
+accepts): a literal of the datatype in one of these forms conforms without a look in Python."""
+_NOT_IN_RUST = re.compile(r"\(\?<?[=!]|\(\?P=|\(\?>|\\[1-9Z]")
+
+_TYPE = f"<{RDF.type}>"
+_TYPE_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
+
+
+class Context(Protocol):
+    """What a value test may ask of the data: whether the value is an instance of a class."""
+
+    def is_instance(self, node: Node, cls: Node) -> bool:
+        """True when ``node`` has ``rdf:type`` ``cls`` or a subclass of it (rdfs:subClassOf*)."""
+        ...
+
+
+# --- value tests: one constraint on one value node ------------------------------------------
+
+
+class _Test:
+    """A constraint on one value node, as a SPARQL expression that is true when the value
+    surely conforms (``exact``: exactly when it conforms) and, as pyshacl decides, in Python.
+    ``distinct``: worth testing each distinct value once rather than each triple."""
+
+    exact = True
+    distinct = True
+
+    def sparql(self, var: str, types: str) -> str:
+        raise NotImplementedError
+
+    def minus(self, var: str, types: str) -> str | None:
+        """A pattern matching exactly the conforming values, for MINUS; None if there is none."""
+        return None
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _Datatype(_Test):
+    datatype: URIRef
+    exact: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        with _quiet():
+            probe = Literal("\x00 no value", datatype=self.datatype)
+            anything = probe.ill_typed is not True and _actual_datatype(probe, self.datatype)
+        exact = anything or self.datatype in (RDFS.Literal, RDF.langString)
+        object.__setattr__(self, "exact", exact)
+
+    def sparql(self, var: str, types: str) -> str:
+        if self.datatype == RDFS.Literal:
+            return f"isLiteral({var})"
+        if self.datatype == RDF.langString:
+            return f'isLiteral({var}) && LANG({var}) != ""'
+        same = f"isLiteral({var}) && sameTerm(DATATYPE({var}), {sparql_term(self.datatype)})"
+        if self.exact:
+            return same
+        strict = _STRICT.get(self.datatype)
+        return f'{same} && REGEX(STR({var}), "{strict}")' if strict else "false"
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        """pyshacl's DatatypeConstraintComponent, for one value."""
+        rule = self.datatype
+        if not isinstance(value, Literal):
+            return False
+        with _quiet():
+            if value.datatype == rule:
+                return value.ill_typed is not True and _actual_datatype(value, rule)
+            if rule == RDFS.Literal:
+                return True
+            if rule == RDFS.Datatype and value.datatype:
+                return True
+            if value.datatype is None and value.language is None and rule == XSD.string:
+                return _actual_datatype(value, rule)
+            if rule == RDF.langString and value.language:
+                return _actual_datatype(value, rule)
+        return False
+
+
+def _actual_datatype(value: Literal, rule: Node) -> bool:
+    """pyshacl's check that a literal's Python value is of its datatype's Python type."""
+    found = value.value
+    expected = {
+        XSD.string: (str, bytes),
+        RDF.langString: (str, bytes),
+        XSD.integer: int,
+        XSD.float: float,
+        XSD.decimal: Decimal,
+        XSD.boolean: bool,
+        XSD.date: date,
+        XSD.time: time,
+        XSD.dateTime: datetime,
+    }.get(rule)
+    return expected is None or isinstance(found, expected)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """rdflib logs every literal it cannot read; here that is the question being asked."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+_KINDS = {
+    SH.IRI: ("isIRI({v})", (URIRef,)),
+    SH.BlankNode: ("isBlank({v})", (BNode,)),
+    SH.Literal: ("isLiteral({v})", (Literal,)),
+    SH.BlankNodeOrIRI: ("!isLiteral({v})", (BNode, URIRef)),
+    SH.BlankNodeOrLiteral: ("!isIRI({v})", (BNode, Literal)),
+    SH.IRIOrLiteral: ("!isBlank({v})", (URIRef, Literal)),
+}
+
+
+@dataclass(frozen=True)
+class _NodeKind(_Test):
+    kind: URIRef
+    distinct = False
+
+    def sparql(self, var: str, types: str) -> str:
+        return _KINDS[self.kind][0].format(v=var)
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        kinds = _KINDS[self.kind][1]
+        if isinstance(value, BNode | Literal):
+            return isinstance(value, kinds)
+        return URIRef in kinds
+
+
+@dataclass(frozen=True)
+class _In(_Test):
+    values: tuple[Node, ...]
+    distinct = False
+
+    def sparql(self, var: str, types: str) -> str:
+        found = [f"sameTerm({var}, {sparql_term(v)})" for v in self.values]
+        return f"({' || '.join(found)})" if found else "false"
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        return value in set(self.values)
+
+
+@dataclass(frozen=True)
+class _Class(_Test):
+    cls: Node
+
+    def sparql(self, var: str, types: str) -> str:
+        return f"EXISTS {{ {self.minus(var, types)} }}"
+
+    def minus(self, var: str, types: str) -> str:
+        return f"{var} {types} {sparql_term(self.cls)} ."
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        return not isinstance(value, Literal) and ctx.is_instance(value, self.cls)
+
+
+@dataclass(frozen=True)
+class _Pattern(_Test):
+    pattern: str
+    flags: str
+    exact = False
+
+    def sparql(self, var: str, types: str) -> str:
+        if _NOT_IN_RUST.search(self.pattern):
+            return "false"
+        pattern = sparql_term(Literal(self.pattern))
+        flags = f', "{self.flags}"' if self.flags else ""
+        return f"(!isBlank({var}) && REGEX(STR({var}), {pattern}{flags}))"
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        """pyshacl's PatternConstraintComponent: ``re.search`` on the value's string form."""
+        if isinstance(value, BNode):
+            return False
+        text = str(value)
+        if (
+            isinstance(value, Literal)
+            and value.value is not None
+            and value.datatype in (None, RDF.langString, XSD.string)
+        ):
+            text = str(value.value)
+        flags = (re.I if "i" in self.flags else 0) | (re.M if "m" in self.flags else 0)
+        return re.compile(self.pattern, flags).search(text) is not None
+
+
+@dataclass(frozen=True)
+class _Range(_Test):
+    name: str
+    bound: Literal
+    exact = False
+
+    def sparql(self, var: str, types: str) -> str:
+        return f"{var} {_RANGE_TEST[self.name]} {sparql_term(self.bound)}"
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        """pyshacl's value range components: literals of comparable kinds only."""
+        if not isinstance(value, Literal):
+            return False
+        if isinstance(self.bound.value, str) != isinstance(value.value, str):
+            return False
+        try:
+            order = compare_literal(value, self.bound)
+        except (TypeError, NotImplementedError):
+            return False
+        return {
+            "MinInclusive": order >= 0,
+            "MaxInclusive": order <= 0,
+            "MinExclusive": order > 0,
+            "MaxExclusive": order < 0,
+        }[self.name]
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A result of validating a value node against a shape reached by sh:node (sh:detail)."""
+
+    shape: Node
+    component: URIRef
+    severity: URIRef
+    messages: tuple[Literal, ...]
+    details: tuple[Nested, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A shape that value nodes are checked against (sh:node, the members of sh:or)."""
+
+    node: Node
+    severity: URIRef
+    messages: tuple[Literal, ...]
+    parts: tuple[tuple[URIRef, _Test], ...]
+    deactivated: bool
+
+    @property
+    def exact(self) -> bool:
+        return all(t.exact for _, t in self.parts)
+
+    def sparql(self, var: str, types: str) -> str:
+        if self.deactivated or not self.parts:
+            return "true"
+        return " && ".join(f"COALESCE({t.sparql(var, types)}, false)" for _, t in self.parts)
+
+    def minus(self, var: str, types: str) -> str | None:
+        if self.deactivated or len(self.parts) != 1:
+            return None
+        return self.parts[0][1].minus(var, types)
+
+    def results(self, value: Node, ctx: Context) -> tuple[Nested, ...]:
+        """What validating ``value`` against this shape reports, nested results included."""
+        if self.deactivated:
+            return ()
+        found = []
+        for component, test in self.parts:
+            if not test.holds(value, ctx):
+                details = test.shape.results(value, ctx) if isinstance(test, _Node) else ()
+                found.append(Nested(self.node, component, self.severity, self.messages, details))
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class _Or(_Test):
+    members: tuple[_Shape, ...]
+
+    @property
+    def exact(self) -> bool:  # type: ignore[override]
+        return all(m.exact for m in self.members)
+
+    def sparql(self, var: str, types: str) -> str:
+        if not self.members:
+            return "true"
+        return "(" + " || ".join(f"({m.sparql(var, types)})" for m in self.members) + ")"
+
+    def minus(self, var: str, types: str) -> str | None:
+        patterns = [m.minus(var, types) for m in self.members]
+        if not patterns or None in patterns:
+            return None
+        return " UNION ".join(f"{{ {p} }}" for p in patterns)
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        return not self.members or any(not m.results(value, ctx) for m in self.members)
+
+
+@dataclass(frozen=True)
+class _Node(_Test):
+    shape: _Shape
+
+    @property
+    def exact(self) -> bool:  # type: ignore[override]
+        return self.shape.exact
+
+    def sparql(self, var: str, types: str) -> str:
+        return self.shape.sparql(var, types)
+
+    def minus(self, var: str, types: str) -> str | None:
+        return self.shape.minus(var, types)
+
+    def holds(self, value: Node, ctx: Context) -> bool:
+        return not self.shape.results(value, ctx)
+
+
+# --- checks, and the scans that run them -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SparqlConstraint:
+    """An sh:sparql constraint: its node, for sh:sourceConstraint, and its own messages."""
+
+    node: Node
+    messages: tuple[Literal, ...]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What makes a node a focus node of a shape (its target declarations)."""
+
+    classes: frozenset[Node] = frozenset()
+    subjects_of: frozenset[Node] = frozenset()
+    objects_of: frozenset[Node] = frozenset()
+    nodes: frozenset[Node] = frozenset()
+
+    def __or__(self, other: Targets) -> Targets:
+        return Targets(
+            self.classes | other.classes,
+            self.subjects_of | other.subjects_of,
+            self.objects_of | other.objects_of,
+            self.nodes | other.nodes,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.classes or self.subjects_of or self.objects_of or self.nodes)
+
+    def pattern(self, types: str, *, once: bool = True) -> str:
+        """A group pattern that binds ``?this`` to each focus node: once each, or (``once``
+        False) once per target that it meets, which spares Oxigraph a hash of every node."""
+        if len(self.classes) == 1 and not (self.subjects_of or self.objects_of or self.nodes):
+            (cls,) = self.classes
+            pattern = f"?this {types} {sparql_term(cls)} ."
+            if types == _TYPE or not once:
+                return pattern
+            return f"{{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }}"
+        found = []
+        if self.classes:
+            classes = " ".join(sorted(sparql_term(c) for c in self.classes))
+            found.append(f"?this {types} ?_c . VALUES ?_c {{ {classes} }}")
+        found += [f"?this {sparql_term(p)} ?_o ." for p in sorted(self.subjects_of)]
+        found += [f"?_s {sparql_term(p)} ?this ." for p in sorted(self.objects_of)]
+        if self.nodes:
+            found.append(f"VALUES ?this {{ {' '.join(sorted(map(sparql_term, self.nodes)))} }}")
+        union = " UNION ".join(f"{{ {f} }}" for f in found)
+        return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}" if once else union
+
+
+@dataclass(frozen=True)
+class Check:
+    """One constraint of one shape: where it applies, what it tests, what its results say.
+
+    ``test`` is set for a value constraint, ``count`` for sh:minCount and sh:maxCount,
+    ``sparql`` for an sh:sparql constraint. ``path_sparql`` is the path in SPARQL syntax.
+    """
+
+    shape: Node
+    component: URIRef
+    severity: URIRef
+    path: Node | None
+    path_sparql: str | None
+    messages: tuple[Literal, ...]
+    targets: Targets
+    test: _Test | None = None
+    count: int | None = None
+    sparql: SparqlConstraint | None = None
+
+    @property
+    def valued(self) -> bool:
+        """False for the cardinality components, whose results have no sh:value."""
+        return self.count is None
+
+    @property
+    def details(self) -> _Shape | None:
+        """The shape whose results nest under each of this check's (sh:node), else None."""
+        return self.test.shape if isinstance(self.test, _Node) else None
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One query over the whole store for every check that states the same constraint (the
+    same path and test, or path and count) on whichever shapes and targets.
+
+    Its rows are candidates: ``?this``; ``?value`` (value constraints); ``?type`` and
+    ``?vtype``, each rdf:type of ``?this`` and of ``?value``, a row each; and the booleans that
+    ``flags`` name, whether ``?this`` is
+    the subject (sh:targetSubjectsOf) or object (sh:targetObjectsOf) of a predicate. A check
+    keeps the rows whose focus node is one of its targets; unless ``exact``, only those whose
+    value its test, in Python, finds breaking it. An sh:sparql check has a scan of its own,
+    whose rows are those of its sh:select, its targets bound in the query.
+    """
+
+    kind: str
+    query: str
+    checks: tuple[Check, ...]
+    exact: bool = True
+    flags: tuple[tuple[str, URIRef, Node], ...] = ()
+
+
+def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan]:
+    """Every constraint of every shape with a target, as the scans that check them.
+
+    :param hierarchy: False when the data has no ``rdfs:subClassOf``: targets and sh:class then
+        match ``rdf:type`` alone, which Oxigraph answers faster than the path
+        ``rdf:type/rdfs:subClassOf*``.
+    :raises InputError: naming the shape and the component, for one that is not implemented.
+    """
+    compiler = _Compiler(shapes, _TYPE_PATH if hierarchy else _TYPE)
+    groups: dict[tuple, list[Check]] = {}
+    for shape in sorted(_shapes(shapes), key=lambda s: (isinstance(s, BNode), str(s))):
+        for check in compiler.checks(shape):
+            groups.setdefault(_key(check), []).append(check)
+    return [compiler.scan(key, tuple(checks)) for key, checks in groups.items()]
+
+
+def _key(check: Check) -> tuple:
+    """Which checks share a scan: a count of a path's values, n; a test that MINUS can run (a
+    class); every other test on a path's values, or on the same focus nodes, at once."""
+    if check.sparql is not None:
+        return ("sparql", check.shape, check.sparql.node)
+    if check.count is not None:
+        kind = "min" if check.component == SH.MinCountConstraintComponent else "max"
+        return (kind, check.path_sparql, check.count)
+    assert check.test is not None
+    if check.test.minus("?value", _TYPE) is not None:
+        return ("minus", check.path_sparql, check.test, None if check.path else check.targets)
+    if check.path_sparql is not None:
+        return ("value", check.path_sparql)
+    return ("node", None, check.targets)
+
+
+def _shapes(g: rdflib.Graph) -> set[Node]:
+    """The shapes of the graph: declared ones and those with a target."""
+    found = set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(RDF.type, SH.PropertyShape))
+    for predicate in _TARGETS:
+        found |= set(g.subjects(predicate, None))
+    return found
+
+
+class _Compiler:
+    def __init__(self, shapes: rdflib.Graph, types: str) -> None:
+        self.g = shapes
+        self.types = types
+        self._nested: dict[Node, _Shape] = {}
+        self._queries: dict[tuple[Node, Node], str] = {}
+
+    def checks(self, shape: Node) -> list[Check]:
+        """The checks of one shape; none when it has no target or is deactivated."""
+        g = self.g
+        self._refuse_unknown(shape)
+        tests = self._tests(shape)
+        path = g.value(shape, SH.path)
+        path_sparql = None if path is None else self._path(shape, path)
+        targets = self._targets(shape)
+        if not targets or _deactivated(g, shape):
+            return []
+        severity = g.value(shape, SH.severity) or SH.Violation
+        messages = tuple(m for m in g.objects(shape, SH.message) if isinstance(m, Literal))
+
+        def check(name: str, **more: object) -> Check:
+            component = SH[f"{name}ConstraintComponent"]
+            return Check(shape, component, severity, path, path_sparql, messages, targets, **more)  # type: ignore[arg-type]
+
+        found = [check(_name(component), test=test) for component, test in tests]
+        for predicate, name in ((SH.minCount, "MinCount"), (SH.maxCount, "MaxCount")):
+            limit = g.value(shape, predicate)
+            if limit is None:
+                continue
+            if path_sparql is None:
+                raise _refusal(shape, f"{_short(predicate)} on a node shape")
+            n = _integer(shape, predicate, limit)
+            if name == "MaxCount" or n > 0:
+                found.append(check(name, count=n))
+        for constraint in sorted(g.objects(shape, SH.sparql), key=str):
+            if not _deactivated(g, constraint):
+                query, sparql = self._sparql(shape, constraint, targets, path_sparql)
+                self._queries[shape, constraint] = query
+                found.append(check("SPARQL", sparql=sparql))
+        return found
+
+    def scan(self, key: tuple, checks: tuple[Check, ...]) -> Scan:
+        """The query that checks ``checks``, which share the scan ``key``."""
+        kind, path = key[0], key[1]
+        if kind == "sparql":
+            return Scan(kind, self._queries[key[1], key[2]], checks)
+        targets = functools.reduce(operator.or_, (c.targets for c in checks))
+        flags = tuple(
+            (f"_t{i}", target, predicate)
+            for i, (target, predicate) in enumerate(
+                [(SH.targetSubjectsOf, p) for p in sorted(targets.subjects_of)]
+                + [(SH.targetObjectsOf, p) for p in sorted(targets.objects_of)]
+            )
+        )
+        extra = [f"OPTIONAL {{ ?this {_TYPE} ?type }}"]
+        for name, target, predicate in flags:
+            triple = f"?this {sparql_term(predicate)} ?_x{name}"
+            if target == SH.targetObjectsOf:
+                triple = f"?_x{name} {sparql_term(predicate)} ?this"
+            extra.append(f"BIND (EXISTS {{ {triple} }} AS ?{name})")
+        selected = ["?this", "?type", *(f"?{n}" for n, _, _ in flags)]
+        tests = list(dict.fromkeys(c.test for c in checks if c.test is not None))
+        if kind in ("max", "min"):
+            found = self._count(kind, path, key[2], targets)
+        elif path is None:
+            found = self._failing(None, tests, targets.pattern(self.types, once=False))
+            selected.append("?value")
+        else:
+            failing = self._failing(path, tests)
+            found = f"{{ SELECT ?this ?value WHERE {{ {failing} }} }} {self._restrict(targets)}"
+            extra.append(f"OPTIONAL {{ ?value {_TYPE} ?vtype }}")
+            selected += ["?value", "?vtype"]
+        query = f"SELECT {' '.join(selected)} WHERE {{ {found} {' '.join(extra)} }}"
+        exact = len(tests) < 2 and all(t.exact for t in tests)
+        return Scan(kind, query, checks, exact, flags)
+
+    def _count(self, kind: str, path: str, n: int, targets: Targets) -> str:
+        """A pattern binding ``?this`` to the focus nodes with fewer than ``n`` values of
+        ``path`` (``min``) or more (``max``). Counting every triple first, then the distinct
+        values of the few nodes that have more than n triples, spares a set per node."""
+        more = f"HAVING (COUNT(DISTINCT ?_v) > {n})"
+        if kind == "max":
+            many = (
+                f"SELECT ?this WHERE {{ ?this {path} ?_v }} GROUP BY ?this HAVING (COUNT(*) > {n})"
+            )
+            exact = f"SELECT ?this WHERE {{ {{ {many} }} ?this {path} ?_v }} GROUP BY ?this {more}"
+            return f"{{ {exact} }} {self._restrict(targets)}"
+        enough = (
+            f"?this {path} ?_v ."
+            if n == 1
+            else f"SELECT ?this WHERE {{ ?this {path} ?_v }} GROUP BY ?this "
+            f"HAVING (COUNT(DISTINCT ?_v) >= {n})"
+        )
+        return f"{{ {{ {targets.pattern(self.types, once=False)} }} MINUS {{ {enough} }} }}"
+
+    def _failing(self, path: str | None, tests: list[_Test], focus: str = "") -> str:
+        """A group pattern binding ``?this`` and ``?value`` where the value may break one of
+        ``tests``: the values of ``path``, or (no path) the focus nodes that ``focus`` binds.
+
+        Tests on literals, whose values repeat, run once per distinct value, GROUP BY keeping
+        Oxigraph from moving them back into the scan, and the triples with the values that
+        fail are found again; tests that are cheap, or on nodes, which do not repeat, run on
+        each triple. A class test runs as MINUS, alone."""
+        var = "?this" if path is None else "?value"
+        minus = tests[0].minus(var, self.types) if len(tests) == 1 else None
+        ok = " && ".join(f"COALESCE({t.sparql(var, self.types)}, false)" for t in tests)
+        keep = f"MINUS {{ {minus} }}" if minus is not None else f"FILTER (!({ok}))"
+        if path is None:
+            return f"{{ {focus} {keep} BIND (?this AS ?value) }}"
+        if minus is not None or not all(t.distinct for t in tests):
+            return f"{{ SELECT ?this ?value WHERE {{ ?this {path} ?value {keep} }} }}"
+        values = f"SELECT ?value WHERE {{ ?_s {path} ?value }} GROUP BY ?value HAVING (!({ok}))"
+        return f"{{ {values} }} ?this {path} ?value ."
+
+    def _restrict(self, targets: Targets) -> str:
+        """A filter that keeps the focus nodes of class targets, when that is all there is (a
+        value may break the constraint of one class where another class has none): looked up
+        for each candidate, not joined with every instance of the classes."""
+        if self.types != _TYPE or targets.subjects_of or targets.objects_of or targets.nodes:
+            return ""
+        classes = " ".join(sorted(sparql_term(c) for c in targets.classes))
+        return f"FILTER EXISTS {{ ?this {_TYPE} ?_t . VALUES ?_t {{ {classes} }} }}"
+
+    def _refuse_unknown(self, shape: Node) -> None:
+        for predicate in set(self.g.predicates(shape, None)):
+            if predicate in _REFUSED:
+                what = f"{_short(predicate)} ({_component(_REFUSED[predicate])})"
+                raise _refusal(shape, what)
+            known = predicate in _METADATA or predicate in _VALUE or predicate in _SINGLE
+            if str(predicate).startswith(str(SH)) and not known and predicate != SH.sparql:
+                raise _refusal(shape, f"{_short(predicate)} (a parameter it does not know)")
+            if predicate in _SINGLE and len(set(self.g.objects(shape, predicate))) > 1:
+                raise _refusal(shape, f"more than one {_short(predicate)}")
+
+    def _tests(self, shape: Node) -> list[tuple[URIRef, _Test]]:
+        """The value constraints of a shape, one test per constraint value."""
+        g = self.g
+        found: list[tuple[URIRef, _Test]] = []
+        flags = "".join(c for c in str(g.value(shape, SH.flags) or "").lower() if c in "im")
+        for predicate, name in _VALUE.items():
+            component = SH[f"{name}ConstraintComponent"]
+            for value in sorted(g.objects(shape, predicate), key=lambda v: v.n3()):
+                found.append((component, self._test(shape, predicate, name, value, flags)))
+        return found
+
+    def _test(self, shape: Node, predicate: URIRef, name: str, value: Node, flags: str) -> _Test:
+        g = self.g
+        if predicate == SH.datatype and isinstance(value, URIRef):
+            return _Datatype(value)
+        if predicate == SH.nodeKind and value in _KINDS:
+            return _NodeKind(value)  # type: ignore[arg-type]
+        if predicate == SH["in"]:
+            return _In(tuple(Collection(g, value)))
+        if predicate == SH["class"]:
+            return _Class(value)
+        if predicate == SH.pattern and isinstance(value, Literal):
+            try:
+                re.compile(str(value))
+            except re.error as exc:
+                raise _refusal(shape, f"sh:pattern {str(value)!r} ({exc})") from None
+            return _Pattern(str(value), flags)
+        if name in _RANGE_TEST and isinstance(value, Literal):
+            return _Range(name, value)
+        if predicate == SH["or"]:
+            return _Or(tuple(self._nested_shape(shape, m) for m in Collection(g, value)))
+        if predicate == SH.node:
+            return _Node(self._nested_shape(shape, value))
+        raise _refusal(shape, f"{_short(predicate)} {value.n3()} ({_component(name)})")
+
+    def _nested_shape(self, owner: Node, node: Node) -> _Shape:
+        """A shape reached by sh:node or sh:or: value constraints only, checked on the value."""
+        if node in self._nested:
+            return self._nested[node]
+        g = self.g
+        if g.value(node, SH.path) is not None:
+            raise _refusal(owner, f"a property shape inside sh:node or sh:or ({node.n3()})")
+        for predicate in (SH.minCount, SH.maxCount, SH.sparql):
+            if g.value(node, predicate) is not None:
+                raise _refusal(owner, f"{_short(predicate)} in a shape inside sh:node or sh:or")
+        self._refuse_unknown(node)
+        self._nested[node] = _Shape(node, SH.Violation, (), (), True)  # a cycle conforms
+        shape = _Shape(
+            node,
+            g.value(node, SH.severity) or SH.Violation,
+            tuple(m for m in g.objects(node, SH.message) if isinstance(m, Literal)),
+            tuple(self._tests(node)),
+            _deactivated(g, node),
+        )
+        self._nested[node] = shape
+        return shape
+
+    def _targets(self, shape: Node) -> Targets:
+        g = self.g
+        classes = set(g.objects(shape, SH.targetClass))
+        if (shape, RDF.type, RDFS.Class) in g or (shape, RDF.type, OWL.Class) in g:
+            classes.add(shape)
+        nodes = frozenset(g.objects(shape, SH.targetNode))
+        if any(isinstance(n, BNode) for n in nodes):
+            raise _refusal(shape, "a blank node as sh:targetNode")
+        return Targets(
+            frozenset(classes),
+            frozenset(g.objects(shape, SH.targetSubjectsOf)),
+            frozenset(g.objects(shape, SH.targetObjectsOf)),
+            nodes,
+        )
+
+    def _path(self, shape: Node, path: Node) -> str:
+        """A predicate or inverse path in SPARQL; other paths are refused."""
+        if isinstance(path, URIRef):
+            return sparql_term(path)
+        inverse = self.g.value(path, SH.inversePath)
+        if isinstance(inverse, URIRef) and len(set(self.g.predicates(path, None))) == 1:
+            return f"^{sparql_term(inverse)}"
+        raise _refusal(shape, "a sh:path other than a property or its inverse")
+
+    def _sparql(
+        self, shape: Node, constraint: Node, targets: Targets, path: str | None
+    ) -> tuple[str, SparqlConstraint]:
+        """An sh:sparql constraint with ``$this`` bound by the shape's targets."""
+        g = self.g
+        allowed = {RDF.type, SH.select, SH.message, SH.prefixes, SH.deactivated}
+        for predicate in set(g.predicates(constraint, None)) - allowed:
+            raise _refusal(shape, f"{_short(predicate)} on its sh:sparql constraint")
+        select = g.value(constraint, SH.select)
+        if not isinstance(select, Literal):
+            raise _refusal(shape, "an sh:sparql constraint without sh:select")
+        text = str(select)
+        words = [t.text.upper() for t in tokens(text) if t.kind == "word"]
+        for word in ("MINUS", "VALUES", "SERVICE"):
+            if word in words:
+                raise _refusal(shape, f"{word} in sh:select (SHACL forbids it there)")
+        if words.count("SELECT") != 1:
+            raise _refusal(shape, "a subquery in sh:select")
+        pieces, at = [], 0
+        for tok in tokens(text):
+            if tok.kind != "var":
+                continue
+            if tok.text[1:] in ("shapesGraph", "failure") or (tok.text == "$PATH" and path is None):
+                raise _refusal(shape, f"{tok.text} in sh:select")
+            if tok.text == "$PATH" or tok.text[1:] == "currentShape":
+                value = path if tok.text == "$PATH" else sparql_term(shape)
+                pieces += [text[at : tok.start], value or ""]
+                at = tok.start + len(tok.text)
+        text = "".join(pieces) + text[at:]
+        if not _selects_this(text):
+            raise _refusal(shape, "an sh:select that does not select $this")
+        try:
+            start = where_start(text)
+        except QueryError as exc:
+            raise _refusal(shape, f"an sh:select that cannot be read ({exc})") from None
+        prefixes = {**NAMESPACES, **self._prefixes(constraint)}
+        head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+        messages = tuple(m for m in g.objects(constraint, SH.message) if isinstance(m, Literal))
+        query = f"{head}{text[:start]} {targets.pattern(self.types)} {text[start:]}"
+        return query, SparqlConstraint(constraint, messages)
+
+    def _prefixes(self, constraint: Node) -> dict[str, str]:
+        """The prefixes sh:prefixes declares, found as pyshacl finds them."""
+        g = self.g
+        ontologies = set(g.subjects(RDF.type, OWL.Ontology))
+        named = set(g.objects(g.identifier, SH.declare))
+        everywhere = named.union(*(set(g.objects(o, SH.declare)) for o in ontologies))
+        found = {}
+        for source in g.objects(constraint, SH.prefixes):
+            own = set(g.objects(source, SH.declare))
+            declares = own | named if own and source in ontologies else everywhere | own
+            for declare in declares:
+                prefix, namespace = g.value(declare, SH.prefix), g.value(declare, SH.namespace)
+                if prefix is not None and namespace is not None:
+                    found[str(prefix)] = str(namespace)
+        return found
+
+
+def _selects_this(text: str) -> bool:
+    """True when the SELECT clause projects ``$this`` (or ``*``)."""
+    seen = False
+    for tok in tokens(text):
+        if tok.kind == "word" and tok.text.upper() == "SELECT":
+            seen = True
+        elif seen and ((tok.kind == "word" and tok.text.upper() == "WHERE") or tok.text == "{"):
+            return False
+        elif seen and (tok.text == "*" or (tok.kind == "var" and tok.text[1:] == "this")):
+            return True
+    return False
+
+
+def _deactivated(g: rdflib.Graph, node: Node) -> bool:
+    return any(isinstance(v, Literal) and v.value is True for v in g.objects(node, SH.deactivated))
+
+
+def _integer(shape: Node, predicate: URIRef, value: Node) -> int:
+    if isinstance(value, Literal) and isinstance(value.value, int):
+        return value.value
+    raise _refusal(shape, f"{_short(predicate)} {value.n3()} (not an integer)")
+
+
+def _refusal(shape: Node, what: str) -> InputError:
+    name = shape.n3() if isinstance(shape, URIRef) else "an unnamed shape"
+    return InputError(f"shape {name}: {what} is not implemented by the SPARQL validator")
+
+
+def _component(name: str) -> str:
+    return f"sh:{name}ConstraintComponent" if name.isalpha() else name
+
+
+def _name(component: Node) -> str:
+    return str(component).rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+
+
+def _short(predicate: Node) -> str:
+    return "sh:" + str(predicate).rsplit("#", 1)[-1]
