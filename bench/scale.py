@@ -63,7 +63,7 @@ import kg
 from kg.validate_store import validate_store
 store = kg.OxigraphStore.open(sys.argv[1], read_only=True)
 t = time.perf_counter()
-report = validate_store(store)
+report = validate_store(store, jobs=int(sys.argv[2]))
 seconds = time.perf_counter() - t
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "results": len(report.results),
@@ -149,10 +149,10 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
     for name, seconds in slowest:
         print(f"    {name:<34} {seconds * 1e3:>9.1f}")
     if not args.no_validate:
-        checked = child(VALIDATE_CHILD, str(directory))
+        checked = child(VALIDATE_CHILD, str(directory), str(args.jobs))
         figures.update(validate_s=checked["seconds"], validate_mib=checked["peak_mib"])
         row(
-            "validate the store (SPARQL)",
+            f"validate the store (SPARQL), {args.jobs} jobs",
             checked["seconds"],
             size,
             base,

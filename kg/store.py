@@ -9,9 +9,9 @@ every join. Queries over the union see the same triples as the per-study dataset
 
 Two ways in, both safe to interrupt:
 
-- A new store is filled by one streamed bulk load (:class:`BulkSink`), into a directory beside
-  the target that is moved into place only when the build is complete: an interrupted or failed
-  first build leaves no store, never half of one.
+- A new store is filled by streamed bulk loads, one per core (:class:`BulkSink`), into a
+  directory beside the target that is moved into place only when the build is complete: an
+  interrupted or failed first build leaves no store, never half of one.
 - A store that holds studies is updated (:class:`UpdateSink`): a record whose stored copy has
   the same last-update date (and was made by this version of the tool) is not even mapped; new
   and changed studies are written in batches, each batch one transaction that drops the old
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import threading
 from collections.abc import Callable, Iterable
@@ -201,22 +202,26 @@ class _SharedLines:
 
 
 class BulkSink:
-    """Streams records into an empty store in one bulk load, read from a pipe by a thread.
+    """Streams records into an empty store by bulk loads, run at once in threads.
 
-    The loader starts at the first record, after the build loop has forked its workers (which
-    must not hold the pipe open). A study that a newer copy replaces after it was streamed is
-    replaced in a transaction once the bulk load is done.
+    Oxigraph's bulk load keeps about one core busy writing its indexes, so ``loaders`` loads
+    (default: one per core, at most 4) read from one bounded queue of studies, each taking the
+    next study when it is ready. They start at the first record, after the build loop has forked
+    its workers. A study that a newer copy replaces after it was streamed is replaced in a
+    transaction once the bulk loads are done.
     """
 
     triples = False
     shared = SHARED
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, *, loaders: int | None = None) -> None:
         self.store = store
+        self.loaders = max(1, loaders or min(os.cpu_count() or 1, 4))
         self._shared = _SharedLines()
-        self._out: Any = None
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8 * self.loaders)
+        self._threads: list[threading.Thread] = []
+        self._errors: list[BaseException] = []
+        self._aborted = False
         self._streamed: set[str] = set()
         self._dropped: set[str] = set()
         self._late: dict[str, tuple[str, str]] = {}
@@ -231,13 +236,10 @@ class BulkSink:
         if graph in self._dropped:
             self._late[graph] = (text, shared)
             return
-        if self._out is None:
+        if not self._threads:
             self._start()
         self._streamed.add(graph)
-        try:
-            self._out.write((text + shared).encode("utf-8"))
-        except BrokenPipeError:
-            self._finish()
+        self._put((text + shared).encode("utf-8"))
 
     def remove(self, graph: str) -> None:
         """Drop a study taken earlier: its newer copy replaces it after the bulk load."""
@@ -246,44 +248,80 @@ class BulkSink:
             self._dropped.add(graph)
 
     def close(self) -> None:
-        """End the bulk load, then apply the late replacements, and make it all durable."""
-        if self._out is not None:
-            self._finish()
+        """End the bulk loads, then apply the late replacements, and make it all durable."""
+        self._finish()
         for graph in sorted(self._dropped):
             own, shared = self._late.get(graph, ("", ""))
             _replace(self.store, [graph], own + shared)
         self.store.flush()
 
     def abort(self) -> None:
-        """Stop the bulk load so that it fails: a line no parser accepts ends the stream."""
-        if self._out is not None:
-            with contextlib.suppress(Exception):
-                self._out.write(b"\x00 build interrupted\n")
-                self._finish()
+        """Make the bulk loads fail at their next read, and wait for them to end."""
+        self._aborted = True
+        with contextlib.suppress(Exception):
+            self._finish()
         self.store = None  # type: ignore[assignment]  # a traceback keeping the sink must not keep the store open
 
     def _start(self) -> None:
-        read, write = os.pipe()
-        self._out = os.fdopen(write, "wb", buffering=1 << 20)
-        self._thread = threading.Thread(target=self._load, args=(read,), daemon=True)
-        self._thread.start()
+        for _ in range(self.loaders):
+            thread = threading.Thread(target=self._load, args=(_Feed(self),), daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
-    def _load(self, read: int) -> None:
+    def _load(self, feed: _Feed) -> None:
         try:
-            self.store.bulk_load(path=f"/dev/fd/{read}", format=ox.RdfFormat.N_QUADS)
+            self.store.bulk_load(input=feed, format=ox.RdfFormat.N_QUADS)
         except BaseException as exc:
-            self._error = exc
-        finally:
-            os.close(read)
+            self._errors.append(exc)
+
+    def _put(self, item: bytes | None) -> None:
+        """Queue ``item`` for the loaders; a failed load ends the build."""
+        while True:
+            if self._errors:
+                self._finish()
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                if not any(t.is_alive() for t in self._threads):
+                    self._finish()
+                    raise RuntimeError("the bulk loads ended before the build") from None
 
     def _finish(self) -> None:
-        out, self._out = self._out, None
-        with contextlib.suppress(BrokenPipeError):
-            out.close()
-        assert self._thread is not None
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+        """Tell each loader the stream is over, wait for all, and raise the first failure."""
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            while thread.is_alive():
+                try:
+                    self._queue.put(None, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+        for thread in threads:
+            thread.join()
+        if self._errors:
+            raise self._errors[0]
+
+
+class _Feed:
+    """What one bulk load reads: the next studies' N-Quads from the queue the loads share."""
+
+    def __init__(self, sink: BulkSink) -> None:
+        self._sink = sink
+        self._rest = memoryview(b"")
+        self._ended = False
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes; b"" when the build is over; OSError when it was interrupted."""
+        if not self._rest and not self._ended:
+            item = self._sink._queue.get()
+            self._ended = item is None
+            self._rest = memoryview(item or b"")
+        if self._sink._aborted:
+            raise OSError("the build was interrupted")
+        size = len(self._rest) if size < 0 else size
+        chunk, self._rest = self._rest[:size], self._rest[size:]
+        return bytes(chunk)
 
 
 class UpdateSink:

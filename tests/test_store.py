@@ -93,6 +93,22 @@ def test_bulk_and_update_sinks_give_the_dataset_sinks_triples(path):
         assert isomorphic(union(store), expected), sink_type.__name__
 
 
+def test_one_bulk_load_or_several_at_once_give_the_same_quads(tmp_path):
+    record = load_record(STUDY)
+    twice = [*INPUTS, write(tmp_path / "new.json", newer(record, "2099-01-01", "Newer title"))]
+    loaded = []
+    for loaders in (1, 3):
+        store = ox.Store()
+        sink = BulkSink(store, loaders=loaders)
+        run(twice, sink, built_at="2026-01-01T00:00:00Z")
+        sink.close()
+        loaded.append(store)
+    one, several = ({str(q).replace(str(tmp_path), "") for q in s} for s in loaded)
+    assert one == several
+    assert len(one) > 38_000
+    assert title(OxigraphStore(loaded[1]), STUDY) == "Newer title"
+
+
 def test_a_studys_graph_holds_its_own_nodes_and_shared_facts_are_stored_once(built):
     quads = dataset(built)
     own = quads.graph(rdflib.URIRef(graph_iri(STUDY)))
