@@ -59,16 +59,19 @@ def baseline(zip_path: Path) -> float:
     return time.perf_counter() - start
 
 
+def child(script: str, *args: str) -> dict:
+    """Run ``script`` in a fresh interpreter (its peak memory its own) and return the JSON it
+    prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
+
+
 def measure(kind: str, zip_path: Path, jobs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.nq"
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, kind, str(zip_path), str(out), str(jobs)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result = json.loads(done.stdout)
+        result = child(CHILD, kind, str(zip_path), str(out), str(jobs))
         result["bytes"] = out.stat().st_size if out.exists() else 0
         return result
 

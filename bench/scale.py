@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build import baseline, measure
+from build import baseline, child, measure
 from corpus import write_zip
 
 STORE_CHILD = """
@@ -71,14 +70,6 @@ peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "results": len(report.results),
                   "peak_mib": peak_kib / 1024}))
 """
-
-
-def child(script: str, *args: str) -> dict:
-    """Run ``script`` in a fresh interpreter and return the JSON it prints."""
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True
-    )
-    return json.loads(done.stdout)
 
 
 def disk_mib(directory: Path) -> float:

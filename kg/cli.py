@@ -456,13 +456,17 @@ def _add_query(commands: argparse._SubParsersAction) -> None:
     query.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="stop the query after this long"
     )
-    query.add_argument(
+    _add_allow_network(query)
+    query.add_argument("-o", "--output", metavar="OUT", help="write the result here, not stdout")
+    query.set_defaults(func=_query)
+
+
+def _add_allow_network(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--allow-network",
         action="store_true",
         help="let SERVICE, FROM and LOAD reach the network and local files",
     )
-    query.add_argument("-o", "--output", metavar="OUT", help="write the result here, not stdout")
-    query.set_defaults(func=_query)
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -779,11 +783,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept SPARQL Update (/update) and Graph Store writes (/store)",
     )
-    sub.add_argument(
-        "--allow-network",
-        action="store_true",
-        help="let SERVICE, FROM and LOAD reach the network and local files",
-    )
+    _add_allow_network(sub)
     sub.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
     sub.set_defaults(func=_serve)
 
