@@ -6,6 +6,7 @@ one bad record never stops the others.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import re
@@ -183,7 +184,12 @@ def _member(path: str, name: str) -> Iterator[_Item]:
         archive = _archive(path)
         info = archive.getinfo(name)
         with archive.open(info) as member:
-            yield from _stream(member, source, info.file_size)
+            if info.file_size <= MAX_BYTES:
+                # zipfile's own readline is slow Python: a member of bounded size is read whole
+                data = member.read(MAX_BYTES + 1)
+                yield from _stream(io.BytesIO(data), source, len(data))
+            else:
+                yield from _stream(member, source, info.file_size)
     except (KeyError, zipfile.BadZipFile, *READ_ERRORS) as exc:
         yield RecordError(f"cannot read: {exc}", source=source, nct_id=_named(source))
 

@@ -253,11 +253,17 @@ class BulkSink:
             self._dropped.add(graph)
 
     def close(self) -> None:
-        """End the bulk loads, then apply the late replacements, and make it all durable."""
+        """End the bulk loads, apply the late replacements, compact, and make it all durable.
+
+        A bulk load leaves one set of overlapping files per batch of about a million quads,
+        and every lookup then reads each of them: compacting once made the library queries on
+        10,000 studies 1.3x to 4.5x faster, for 27 s more build (``bench/scale.py``).
+        """
         self._finish()
         for graph in sorted(self._dropped):
             own, shared = self._late.get(graph, ("", ""))
             _replace(self.store, [graph], own + shared)
+        self.store.optimize()
         self.store.flush()
 
     def abort(self) -> None:

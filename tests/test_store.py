@@ -109,6 +109,33 @@ def test_one_bulk_load_or_several_at_once_give_the_same_quads(tmp_path):
     assert title(OxigraphStore(loaded[1]), STUDY) == "Newer title"
 
 
+class _Recording:
+    """A pyoxigraph Store that notes the calls the sink makes of it, in order."""
+
+    def __init__(self) -> None:
+        self.inner = ox.Store()
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str):
+        self.calls.append(name)
+        return getattr(self.inner, name)
+
+
+def test_a_bulk_built_store_is_compacted_once_after_every_load(tmp_path):
+    record = load_record(STUDY)
+    twice = [*INPUTS, write(tmp_path / "new.json", newer(record, "2099-01-01", "Newer title"))]
+    store = _Recording()
+    sink = BulkSink(store)  # type: ignore[arg-type]
+    run(twice, sink, built_at="2026-01-01T00:00:00Z")
+    sink.close()
+    assert store.calls.count("optimize") == 1
+    # after the bulk load and the late replacement of the study given twice; before the flush
+    assert store.calls.index("optimize") > store.calls.index("update") > store.calls.index(
+        "bulk_load"
+    )
+    assert store.calls[-1] == "flush"
+
+
 def test_a_studys_graph_holds_its_own_nodes_and_shared_facts_are_stored_once(built):
     quads = dataset(built)
     own = quads.graph(rdflib.URIRef(graph_iri(STUDY)))
