@@ -130,8 +130,8 @@ def test_a_bulk_built_store_is_compacted_once_after_every_load(tmp_path):
     sink.close()
     assert store.calls.count("optimize") == 1
     # after the bulk load and the late replacement of the study given twice; before the flush
-    assert store.calls.index("optimize") > store.calls.index("update") > store.calls.index(
-        "bulk_load"
+    assert (
+        store.calls.index("optimize") > store.calls.index("update") > store.calls.index("bulk_load")
     )
     assert store.calls[-1] == "flush"
 
