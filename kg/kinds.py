@@ -19,6 +19,10 @@ from kg.namespaces import CTG, LABEL, TYPE
 from kg.terms import XSD_BOOLEAN, XSD_INTEGER, Lit, Quad, Term, has_scheme, web_link
 
 TRUE, FALSE = Lit("true", XSD_BOOLEAN), Lit("false", XSD_BOOLEAN)
+_tuple = tuple.__new__
+"""``_tuple(Lit, (text, None, None))`` is ``Lit(text)`` without the Python-level ``__new__`` that
+NamedTuple makes: the kinds below build one literal per field of every record."""
+_POSITIONS = [Lit(str(i), XSD_INTEGER) for i in range(1000)]
 
 
 class Ctx:
@@ -40,6 +44,14 @@ class Ctx:
 
     def warn(self, path: str, message: str) -> None:
         self.warnings.append(f"{self.nct}: {path}: {message}")
+
+
+POSITION = CTG + "position"
+
+
+def position(i: int) -> Lit:
+    """``i`` as an xsd:integer literal (the position of a node in its list, 1-based)."""
+    return _POSITIONS[i] if i < len(_POSITIONS) else Lit(str(i), XSD_INTEGER)
 
 
 def at(path: str, key: str | int) -> str:
@@ -68,8 +80,9 @@ Table = dict[str, tuple[str, Kind]]
 
 
 def string(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-    need(v, str, "a string", path)
-    ctx.add(s, p, Lit(v))
+    if type(v) is not str:
+        need(v, str, "a string", path)
+    ctx.quads.append((s, p, _tuple(Lit, (v, None, None)), ctx.g))
 
 
 def boolean(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
@@ -110,10 +123,11 @@ def enum(name: str) -> Kind:
     allowed = ENUMS[name]
 
     def kind(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
-        need(v, str, f"a {name} value", path)
+        if type(v) is not str:
+            need(v, str, f"a {name} value", path)
         if v not in allowed:
             ctx.warn(path, f"{v!r} is not a known {name} value; kept")
-        ctx.add(s, p, Lit(v))
+        ctx.quads.append((s, p, _tuple(Lit, (v, None, None)), ctx.g))
 
     return kind
 
@@ -213,7 +227,7 @@ def nodes(
             n = f"{s}/{segment}/{i}"
             ctx.add(s, p, n)
             ctx.add(n, TYPE, cls)
-            ctx.add(n, CTG + "position", Lit(str(i), XSD_INTEGER))
+            ctx.add(n, POSITION, position(i))
             for pred, obj in extra:
                 ctx.add(n, pred, obj)
             _scoped_fields(ctx, n, item, table, ipath, groups)
@@ -224,13 +238,14 @@ def nodes(
 
 
 def fields(ctx: Ctx, s: str, obj: Any, table: Table, path: str) -> None:
-    need(obj, dict, "an object", path)
+    if type(obj) is not dict:
+        need(obj, dict, "an object", path)
     for key, value in obj.items():
         spec = table.get(key)
         if spec is None:
             ctx.warn(at(path, key), "field not in the API v2 study model; not mapped")
         elif value is not None:
-            spec[1](ctx, s, spec[0], value, at(path, key))
+            spec[1](ctx, s, spec[0], value, f"{path}.{key}")
 
 
 def table(**fields: tuple[str, Kind]) -> Table:

@@ -24,6 +24,7 @@ from kg.iris import (
     study_iri,
 )
 from kg.kinds import (
+    POSITION,
     Ctx,
     Kind,
     age,
@@ -43,6 +44,7 @@ from kg.kinds import (
     node,
     nodes,
     number,
+    position,
     string,
     table,
     url,
@@ -66,7 +68,7 @@ from kg.namespaces import (
 )
 from kg.posted_results import RESULTS, link_registered_outcomes
 from kg.read import nct_id_of
-from kg.terms import XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Lit, Quad, web_link
+from kg.terms import XSD_BOOLEAN, XSD_DATETIME, Lit, Quad, web_link
 from kg.version import __version__
 
 __all__ = ["MappedRecord", "map_record"]
@@ -366,7 +368,7 @@ def _criteria(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
         n = f"{s}/criterion/{i}"
         ctx.add(s, CTG + "criterion", n)
         ctx.add(n, TYPE, _SECTION_CLASS.get(item.section, _SECTION_CLASS[None]))
-        ctx.add(n, CTG + "position", Lit(str(i), XSD_INTEGER))
+        ctx.add(n, POSITION, position(i))
         ctx.add(n, LABEL, Lit(item.text))
         if item.heading:
             ctx.add(n, CTG + "criterionHeading", Lit(item.heading))

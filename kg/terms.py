@@ -37,7 +37,6 @@ XSD_GYEAR = XSD + "gYear"
 XSD_DURATION = XSD + "duration"
 XSD_ANYURI = XSD + "anyURI"
 
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 _IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -46,7 +45,7 @@ def nt_term(term: Term) -> str:
     """The N-Triples / N-Quads form of a term."""
     if type(term) is str:
         return f"<{term}>"
-    lex = term.lex.translate(_ESCAPES)
+    lex = escape(term.lex)
     if term.lang:
         return f'"{lex}"@{term.lang}'
     if term.datatype is None:
@@ -56,7 +55,13 @@ def nt_term(term: Term) -> str:
 
 def escape(lex: str) -> str:
     """A literal's lexical form escaped for N-Triples, N-Quads and SPARQL strings."""
-    return lex.translate(_ESCAPES)
+    # str.replace runs in C; str.translate with a dict looks up every character (4x slower on
+    # the eligibility texts, which are full of newlines)
+    if "\\" in lex or '"' in lex or "\n" in lex or "\r" in lex:
+        return (
+            lex.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        )
+    return lex
 
 
 def nquad(quad: Quad) -> str:

@@ -83,6 +83,11 @@ def age(text: str) -> tuple[Lit, bool]:
 
 def decimal(value: float | int) -> Lit:
     """A JSON number as an xsd:decimal in canonical form (``101.0``, ``-74.00597``, no exponent)."""
+    if type(value) is int:
+        return Lit(f"{value}.0", XSD_DECIMAL)
+    text = repr(value)
+    if "e" not in text and "n" not in text:  # a float's repr without exponent is canonical
+        return Lit(text, XSD_DECIMAL)
     try:
         text = format(Decimal(repr(value)), "f")
     except InvalidOperation as exc:
