@@ -285,3 +285,41 @@ def test_parallel_build_gives_the_same_output_and_report(tmp_path, monkeypatch, 
     assert serial == parallel
     assert serial_err == parallel_err
     assert "failed 6" in serial_err and "NCT99999999.json" in serial_err
+
+
+def test_encoded_lines_read_back_as_the_same_terms():
+    from kg.sinks import encode, encode_apart
+    from kg.terms import XSD_INTEGER, Lit
+
+    g, shared = "https://w3id.org/ctgov-kg/graph/NCT00000001", "https://example.org/shared"
+    study = "https://w3id.org/ctgov-kg/study/NCT00000001"
+    awkward = 'a "quoted" back\\slash\nnew line\r\nand a tab\t and é ≥ 5'
+    quads = [
+        (study, "https://example.org/p", Lit(awkward), g),
+        (study, "https://example.org/n", Lit("12", XSD_INTEGER), g),
+        (study, "https://example.org/l", Lit("Grüße", lang="de"), g),
+        ("https://w3id.org/ctgov-kg/organization/x", "https://example.org/o", study, g),
+    ]
+    parsed = rdflib.Dataset()
+    parsed.parse(data=encode(quads), format="nquads")
+    objects = {str(p): o for _, p, o, _ in parsed.quads()}
+    assert objects["https://example.org/p"] == rdflib.Literal(awkward)
+    assert objects["https://example.org/n"] == rdflib.Literal("12", datatype=rdflib.XSD.integer)
+    assert objects["https://example.org/l"] == rdflib.Literal("Grüße", lang="de")
+    assert objects["https://example.org/o"] == rdflib.URIRef(study)
+    assert encode(quads, triples=True).count(" .\n") == 4 and g not in encode(quads, triples=True)
+    own, common = encode_apart(quads, shared)
+    assert own == encode(quads[:3])
+    assert common == f"<{quads[3][0]}> <https://example.org/o> <{study}> <{shared}> .\n"
+
+
+def test_a_build_collects_garbage_rarely_and_restores_the_thresholds_after():
+    import gc
+
+    from kg.build import GC_THRESHOLD
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    run([SEED], DatasetSink(), progress=lambda report: seen.append(gc.get_threshold()[0]))
+    assert seen and all(t >= GC_THRESHOLD > before[0] for t in seen)
+    assert gc.get_threshold() == before
