@@ -255,9 +255,9 @@ class BulkSink:
     def close(self) -> None:
         """End the bulk loads, apply the late replacements, compact, and make it all durable.
 
-        A bulk load leaves one set of overlapping files per batch of about a million quads,
-        and every lookup then reads each of them: compacting once made the library queries on
-        10,000 studies 1.3x to 4.5x faster, for 27 s more build (``bench/scale.py``).
+        A bulk load leaves one set of overlapping files per batch of quads, and every lookup
+        then reads each of them: compacting once made the slower library queries on 10,000
+        studies 1.7x to 5.5x faster, for 27 s more build (``bench/scale.py``).
         """
         self._finish()
         for graph in sorted(self._dropped):
