@@ -38,12 +38,12 @@ def encode_apart(quads: list[Quad], shared: str) -> tuple[str, str]:
 
 
 def _encode(quads: list[Quad], shared: str | None, triples: bool) -> tuple[str, str]:
-    """The lines of :func:`encode` and :func:`encode_apart`, written out term by term: this
-    is a third of what a streaming build costs, and a call per term would double it."""
+    """The lines of :func:`encode` and :func:`encode_apart`, written out term by term in one
+    loop (a function call per term made it 3x slower, a quarter of a streaming build)."""
     own: list[str] = []
     common: list[str] = own if shared is None else []
     shared_tail = " .\n" if triples or shared is None else f" <{shared}> .\n"
-    graph, tail, out = None, "", own
+    graph, tail = None, ""
     for s, p, o, g in quads:
         if g is not graph:
             graph, tail = g, " .\n" if triples else f" <{g}> .\n"

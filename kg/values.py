@@ -89,7 +89,7 @@ def decimal(value: float | int) -> Lit:
     if "e" not in text and "n" not in text:  # a float's repr without exponent is canonical
         return Lit(text, XSD_DECIMAL)
     try:
-        text = format(Decimal(repr(value)), "f")
+        text = format(Decimal(text), "f")
     except InvalidOperation as exc:
         raise ValueError(f"not a finite number: {value!r}") from exc
     if "." not in text:
