@@ -138,7 +138,6 @@ class OxigraphStore:
         fresh = ox.Store(str(beside))
         try:
             report = _fill(BulkSink(fresh, loaders=loaders), inputs, settings)
-            fresh.flush()
         except BaseException:
             del fresh
             shutil.rmtree(beside, ignore_errors=True)
