@@ -639,7 +639,9 @@ class _Compiler:
     def _count(self, kind: str, path: str, n: int, targets: Targets) -> str:
         """A pattern binding ``?this`` to the focus nodes with fewer than ``n`` values of
         ``path`` (``min``) or more (``max``). Counting every triple first, then the distinct
-        values of the few nodes that have more than n triples, spares a set per node."""
+        values of the few nodes that have more than n triples, spares a set per node. A
+        minimum of one is looked up for each focus node: MINUS would hold every subject of the
+        path in memory (330 MiB for rdfs:label at 10,000 studies)."""
         more = f"HAVING (COUNT(DISTINCT ?_v) > {n})"
         if kind == "max":
             many = (
@@ -647,13 +649,14 @@ class _Compiler:
             )
             exact = f"SELECT ?this WHERE {{ {{ {many} }} ?this {path} ?_v }} GROUP BY ?this {more}"
             return f"{{ {exact} }} {self._restrict(targets)}"
+        focus = targets.pattern(self.types, once=False)
+        if n == 1:
+            return f"{{ {{ {focus} }} OPTIONAL {{ ?this {path} ?_v }} FILTER (!BOUND(?_v)) }}"
         enough = (
-            f"?this {path} ?_v ."
-            if n == 1
-            else f"SELECT ?this WHERE {{ ?this {path} ?_v }} GROUP BY ?this "
+            f"SELECT ?this WHERE {{ ?this {path} ?_v }} GROUP BY ?this "
             f"HAVING (COUNT(DISTINCT ?_v) >= {n})"
         )
-        return f"{{ {{ {targets.pattern(self.types, once=False)} }} MINUS {{ {enough} }} }}"
+        return f"{{ {{ {focus} }} MINUS {{ {enough} }} }}"
 
     def _failing(self, path: str | None, tests: list[_Test], focus: str = "") -> str:
         """A group pattern binding ``?this`` and ``?value`` where the value may break one of
