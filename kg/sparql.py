@@ -173,16 +173,46 @@ def where_start(text: str) -> int:
 
 
 def with_values(text: str, bindings: Mapping[str, rdflib.term.Node]) -> str:
-    """The query with a VALUES block, built from RDF terms, opening its WHERE group.
+    """The query with a VALUES block, built from RDF terms, opening its WHERE group, and one
+    opening the group of each subquery that uses a bound variable: a subquery sees only what
+    it binds itself (rdflib's initial bindings and grlc's substitution do reach it).
 
     Every value is written by :func:`term`, so no text from a user reaches the query as syntax.
     """
     if not bindings:
         return text
-    names = " ".join(f"?{name}" for name in bindings)
-    row = " ".join(term(value) for value in bindings.values())
-    at = where_start(text)
-    return f"{text[:at]} VALUES ({names}) {{ ({row}) }}{text[at:]}"
+    blocks = {where_start(text): list(bindings)}
+    for start, used in _subquery_groups(list(tokens(text))):
+        names = [name for name in bindings if name in used]
+        if names:
+            blocks[start] = names
+    for at in sorted(blocks, reverse=True):
+        names = " ".join(f"?{name}" for name in blocks[at])
+        row = " ".join(term(bindings[name]) for name in blocks[at])
+        text = f"{text[:at]} VALUES ({names}) {{ ({row}) }}{text[at:]}"
+    return text
+
+
+def _subquery_groups(toks: list[Token]) -> Iterator[tuple[int, set[str]]]:
+    """For each subquery: the offset just after the ``{`` opening its WHERE group, and the
+    variable names (without ``?``) used in that group."""
+    depth = 0
+    for i, tok in enumerate(toks):
+        if tok.kind == "punct" and tok.text in "{}":
+            depth += 1 if tok.text == "{" else -1
+        elif depth > 0 and tok.kind == "word" and tok.text.upper() == "SELECT":
+            j = next((k for k in range(i, len(toks)) if toks[k].text == "{"), None)
+            if j is None:
+                return
+            inner, used = 0, set()
+            for k in range(j, len(toks)):
+                if toks[k].kind == "punct" and toks[k].text in "{}":
+                    inner += 1 if toks[k].text == "{" else -1
+                    if inner == 0:
+                        break
+                elif toks[k].kind == "var":
+                    used.add(toks[k].text[1:])
+            yield toks[j].start + 1, used
 
 
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')

@@ -20,6 +20,7 @@ from kg import sparql
 from kg.cli import main
 from kg.errors import ParameterError, QueryError, QueryTimeout, UnsafeQueryError
 from kg.library import decorators, parse
+from kg.namespaces import CTG
 from kg.params import parameter
 from kg.query import prepared
 
@@ -166,6 +167,42 @@ def test_injection_through_a_string_parameter_finds_nothing(any_store, value):
 def test_a_string_parameter_arrives_as_exactly_one_literal(any_store, value):
     result = kg.query(any_store, ECHO, text=value)
     assert [row.v for row in result] == [rdflib.Literal(value)]
+
+
+SUBQUERY = """
+PREFIX ctg: <https://w3id.org/ctgov-kg/vocab#>
+SELECT ?nctId WHERE {
+  { SELECT ?study WHERE { ?study ctg:overallStatus ?status FILTER(?status = ?_status) } }
+  ?study ctg:nctId ?nctId .
+} ORDER BY ?nctId
+"""
+
+
+def test_a_parameter_in_a_subquery_is_bound_there_on_every_store(any_store, graph):
+    """rdflib's initial bindings reach a subquery; VALUES must be repeated there to agree."""
+    expected = sorted(
+        str(o)
+        for s in graph.union().subjects(
+            rdflib.URIRef(CTG + "overallStatus"), rdflib.Literal("COMPLETED")
+        )
+        for o in graph.union().objects(s, rdflib.URIRef(CTG + "nctId"))
+    )
+    assert expected  # the shared records have completed studies, and other ones
+    result = kg.query(any_store, SUBQUERY, status="COMPLETED")
+    assert [str(row.nctId) for row in result] == expected
+
+
+def test_values_are_repeated_in_each_subquery_that_uses_them():
+    bound = {"_a": rdflib.Literal("x"), "_b": rdflib.Literal("y")}
+    text = (
+        "SELECT ?s WHERE { ?s ?p ?_b { SELECT ?s WHERE { ?s ?q ?o FILTER(?o = ?_a) } }"
+        " { SELECT ?t { ?t ?r '{' } } }"
+    )
+    assert sparql.with_values(text, bound) == (
+        'SELECT ?s WHERE { VALUES (?_a ?_b) { ("x" "y") }'
+        ' ?s ?p ?_b { SELECT ?s WHERE { VALUES (?_a) { ("x") } ?s ?q ?o FILTER(?o = ?_a) } }'
+        " { SELECT ?t { ?t ?r '{' } } }"
+    )
 
 
 def test_values_block_is_the_only_change_to_the_query_text():
