@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import baseline, child, measure
 from corpus import write_zip
 
+import kg
+
 STORE_CHILD = """
 import json, resource, sys, time
 import kg
@@ -95,9 +97,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
-def row(label: str, seconds: float, size: int, base: float, extra: str = "") -> None:
+def row(label: str, seconds: float, size: int, base: float | None, extra: str = "") -> None:
     per = seconds / size * 1e3
-    print(f"  {label:<34} {seconds:>9.1f} s {per:>8.2f} ms/study {seconds / base:>7.1f}x {extra}")
+    ratio = f"{seconds / base:>7.1f}x" if base else f"{'-':>8}"
+    print(f"  {label:<34} {seconds:>9.1f} s {per:>8.2f} ms/study {ratio} {extra}")
 
 
 def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
@@ -142,6 +145,13 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
             base,
             f"{store['peak_mib']:.0f} MiB, {on_disk:,.0f} MiB on disk",
         )
+    figures.update(store_figures(directory, size, base, args))
+    return figures
+
+
+def store_figures(directory: Path, size: int, base: float | None, args: argparse.Namespace) -> dict:
+    """The library queries' medians and the validation of one store, printed as measured."""
+    figures: dict = {}
     medians = child(
         QUERY_CHILD,
         str(directory),
@@ -188,14 +198,24 @@ def main() -> None:
         "--loaders", type=int, default=1, help="also build the store with this many bulk loads"
     )
     parser.add_argument("--workdir", type=Path, help="keep corpora and stores here")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="measure only the queries and the validation of this existing store (no corpus)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     print(f"# {machine()}")
     print("# columns: total, per study, ratio to json.loads of the same records, notes")
     results = []
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
-            results.append(bench(size, args, Path(tmp)))
+    if args.store:
+        size = len(kg.OxigraphStore.open(args.store, read_only=True).studies())
+        print(f"\n== {size:,} studies (the store {args.store})", flush=True)
+        results.append({"studies": size, **store_figures(args.store, size, None, args)})
+    else:
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            for size in (int(s) for s in args.sizes.split(",")):
+                results.append(bench(size, args, Path(tmp)))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
