@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pyoxigraph as ox
@@ -337,6 +338,30 @@ def test_a_query_that_runs_too_long_is_stopped(which, graph, store):
         worker.join(30)
     assert _workers() == []
     assert len(kg.query(source, "is-recruiting", timeout=30)) == 1
+
+
+def test_a_query_is_stopped_even_when_the_first_stop_is_lost():
+    """A stop that lands where Python drops exceptions (a weakref callback, ``__del__``) is
+    sent again: here the work swallows the first two itself."""
+    from kg.query import _Cancelled, _with_deadline
+
+    swallowed = []
+
+    def work() -> None:
+        while True:
+            try:
+                time.sleep(0.01)
+            except _Cancelled:
+                swallowed.append(1)
+                if len(swallowed) == 3:
+                    raise
+
+    with pytest.raises(QueryTimeout):
+        _with_deadline(work, 0.2)
+    for worker in _workers():
+        worker.join(10)
+    assert _workers() == []
+    assert len(swallowed) == 3
 
 
 def test_row_limit(any_store):
