@@ -152,21 +152,22 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
 def store_figures(directory: Path, size: int, base: float | None, args: argparse.Namespace) -> dict:
     """The library queries' medians and the validation of one store, printed as measured."""
     figures: dict = {}
-    medians = child(
-        QUERY_CHILD,
-        str(directory),
-        str(args.repeat),
-        str(Path(__file__).parent),
-        str(args.query_budget),
-    )
-    figures["queries"] = medians
-    slowest = sorted(medians.items(), key=lambda kv: -kv[1])
-    print(
-        f"  library queries, median of {args.repeat} (1 run where {args.repeat} would take "
-        f"over {args.query_budget:.0f} s): slowest first (ms)"
-    )
-    for name, seconds in slowest:
-        print(f"    {name:<34} {seconds * 1e3:>9.1f}")
+    if not args.no_queries:
+        medians = child(
+            QUERY_CHILD,
+            str(directory),
+            str(args.repeat),
+            str(Path(__file__).parent),
+            str(args.query_budget),
+        )
+        figures["queries"] = medians
+        slowest = sorted(medians.items(), key=lambda kv: -kv[1])
+        print(
+            f"  library queries, median of {args.repeat} (1 run where {args.repeat} would take "
+            f"over {args.query_budget:.0f} s): slowest first (ms)"
+        )
+        for name, seconds in slowest:
+            print(f"    {name:<34} {seconds * 1e3:>9.1f}")
     if not args.no_validate:
         checked = child(VALIDATE_CHILD, str(directory), str(args.jobs))
         figures.update(validate_s=checked["seconds"], validate_mib=checked["peak_mib"])
@@ -194,6 +195,7 @@ def main() -> None:
         help="a query whose --repeat runs would take longer than this many seconds runs once",
     )
     parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--no-queries", action="store_true", help="skip the library queries")
     parser.add_argument(
         "--loaders", type=int, default=1, help="also build the store with this many bulk loads"
     )

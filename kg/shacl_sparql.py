@@ -20,7 +20,7 @@ with :class:`~kg.errors.InputError` naming the shape, so that no shape goes unch
 >>> scans = compile_shapes(load_shapes())
 >>> shared = [s for s in scans if any(c.shape.endswith("#Study-label") for c in s.checks)]
 >>> [(s.kind, len(s.checks)) for s in shared]
-[('value', 28), ('min', 10), ('max', 22)]
+[('value', 28), ('count', 32)]
 """
 
 from __future__ import annotations
@@ -493,6 +493,13 @@ class Check:
         """False for the cardinality components, whose results have no sh:value."""
         return self.count is None
 
+    def breaks(self, count: int) -> bool:
+        """True when a focus node with ``count`` distinct values breaks this count check."""
+        assert self.count is not None
+        if self.component == SH.MinCountConstraintComponent:
+            return count < self.count
+        return count > self.count
+
     @property
     def details(self) -> _Shape | None:
         """The shape whose results nest under each of this check's (sh:node), else None."""
@@ -504,13 +511,14 @@ class Scan:
     """One query over the whole store for every check that states the same constraint (the
     same path and test, or path and count) on whichever shapes and targets.
 
-    Its rows are candidates: ``?this``; ``?value`` (value constraints); ``?type`` and
-    ``?vtype``, each rdf:type of ``?this`` and of ``?value``, a row each; and the booleans that
-    ``flags`` name, whether ``?this`` is
+    Its rows are candidates: ``?this``; ``?value`` (value constraints) or ``?count``, the
+    number of distinct values (counts); ``?type`` and ``?vtype``, each rdf:type of ``?this``
+    and of ``?value``, a row each; and the booleans that ``flags`` name, whether ``?this`` is
     the subject (sh:targetSubjectsOf) or object (sh:targetObjectsOf) of a predicate. A check
-    keeps the rows whose focus node is one of its targets; unless ``exact``, only those whose
-    value its test, in Python, finds breaking it. An sh:sparql check has a scan of its own,
-    whose rows are those of its sh:select, its targets bound in the query.
+    keeps the rows whose focus node is one of its targets and, for a count, whose count breaks
+    its bound; unless ``exact``, only those whose value its test, in Python, finds breaking it.
+    An sh:sparql check has a scan of its own, whose rows are those of its sh:select, its
+    targets bound in the query.
     """
 
     kind: str
@@ -537,13 +545,15 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
 
 
 def _key(check: Check) -> tuple:
-    """Which checks share a scan: a count of a path's values, n; a test that MINUS can run (a
-    class); every other test on a path's values, or on the same focus nodes, at once."""
+    """Which checks share a scan: the counts of a path's values (a minimum above one apart); a
+    test that MINUS can run (a class); every other test on a path's values, or on the same
+    focus nodes, at once."""
     if check.sparql is not None:
         return ("sparql", check.shape, check.sparql.node)
     if check.count is not None:
-        kind = "min" if check.component == SH.MinCountConstraintComponent else "max"
-        return (kind, check.path_sparql, check.count)
+        if check.component == SH.MinCountConstraintComponent and check.count > 1:
+            return ("min", check.path_sparql, check.count)
+        return ("count", check.path_sparql)
     assert check.test is not None
     if check.test.minus("?value", _TYPE) is not None:
         return ("minus", check.path_sparql, check.test, None if check.path else check.targets)
@@ -622,36 +632,63 @@ class _Compiler:
             extra.append(f"BIND (EXISTS {{ {triple} }} AS ?{name})")
         selected = ["?this", "?type", *(f"?{n}" for n, _, _ in flags)]
         tests = list(dict.fromkeys(c.test for c in checks if c.test is not None))
-        if kind in ("max", "min"):
-            found = self._count(kind, path, key[2], targets)
+        if kind == "count":
+            found = self._counts(path, checks)
+            selected.append("?count")
+        elif kind == "min":
+            found = self._fewer(path, key[2], targets)
         elif path is None:
             found = self._failing(None, tests, targets.pattern(self.types, once=False))
             selected.append("?value")
         else:
-            failing = self._failing(path, tests)
-            found = f"{{ SELECT ?this ?value WHERE {{ {failing} }} }} {self._restrict(targets)}"
+            found = f"{{ SELECT ?this ?value WHERE {{ {self._failing(path, tests)} }} }}"
+            if (restrict := self._restrict(targets)) is not None:
+                found += f" FILTER {restrict}"
             extra.append(f"OPTIONAL {{ ?value {_TYPE} ?vtype }}")
             selected += ["?value", "?vtype"]
         query = f"SELECT {' '.join(selected)} WHERE {{ {found} {' '.join(extra)} }}"
         exact = len(tests) < 2 and all(t.exact for t in tests)
         return Scan(kind, query, checks, exact, flags)
 
-    def _count(self, kind: str, path: str, n: int, targets: Targets) -> str:
-        """A pattern binding ``?this`` to the focus nodes with fewer than ``n`` values of
-        ``path`` (``min``) or more (``max``). Counting every triple first, then the distinct
-        values of the few nodes that have more than n triples, spares a set per node. A
-        minimum of one is looked up for each focus node: MINUS would hold every subject of the
-        path in memory (330 MiB for rdfs:label at 10,000 studies)."""
-        more = f"HAVING (COUNT(DISTINCT ?_v) > {n})"
-        if kind == "max":
-            many = (
-                f"SELECT ?this WHERE {{ ?this {path} ?_v }} GROUP BY ?this HAVING (COUNT(*) > {n})"
-            )
-            exact = f"SELECT ?this WHERE {{ {{ {many} }} ?this {path} ?_v }} GROUP BY ?this {more}"
-            return f"{{ {exact} }} {self._restrict(targets)}"
+    def _counts(self, path: str, checks: tuple[Check, ...]) -> str:
+        """A pattern binding ``?this`` and ``?count``, its number of distinct values of
+        ``path``, for the focus nodes of the sh:minCount 1 checks without a value and the nodes
+        with more values than the lowest sh:maxCount; each check then judges its own nodes.
+
+        The focus nodes and the path's triples are grouped together, one scan of each, the
+        triples counted (a set per node only for the few found): a lookup per focus node costs
+        about 20 us on disk, and MINUS held every subject of the path and a set per node. One
+        scan serves both bounds, so the grouping of every subject is paid once per path."""
+        low = [c for c in checks if c.component == SH.MinCountConstraintComponent]
+        high = [c for c in checks if c.component == SH.MaxCountConstraintComponent]
+        rows = f"{{ ?this {path} ?_v }}"
+        if low:
+            focus = functools.reduce(operator.or_, (c.targets for c in low))
+            rows = f"{{ {focus.pattern(self.types, once=False)} }} UNION {rows}"
+
+        def outside(count: str) -> str:
+            bounds = [f"{count} = 0"] if low else []
+            most = min(c.count or 0 for c in high) if high else None
+            return " || ".join(bounds + ([f"{count} > {most}"] if high else []))
+
+        found = f"SELECT ?this WHERE {{ {rows} }} GROUP BY ?this HAVING ({outside('COUNT(?_v)')})"
+        counted = (
+            f"SELECT ?this (COUNT(DISTINCT ?_v) AS ?count) WHERE {{ {{ {found} }} "
+            f"OPTIONAL {{ ?this {path} ?_v }} }} GROUP BY ?this "
+            f"HAVING ({outside('COUNT(DISTINCT ?_v)')})"
+        )
+        many = functools.reduce(operator.or_, (c.targets for c in high)) if high else None
+        restrict = self._restrict(many) if many is not None else None
+        if restrict is None:
+            return f"{{ {counted} }}"
+        if low:
+            restrict = f"(?count = 0 || {restrict})"
+        return f"{{ {counted} }} FILTER {restrict}"
+
+    def _fewer(self, path: str, n: int, targets: Targets) -> str:
+        """A pattern binding ``?this`` to the focus nodes with fewer than ``n`` (above one)
+        distinct values of ``path``."""
         focus = targets.pattern(self.types, once=False)
-        if n == 1:
-            return f"{{ {{ {focus} }} OPTIONAL {{ ?this {path} ?_v }} FILTER (!BOUND(?_v)) }}"
         enough = (
             f"SELECT ?this WHERE {{ ?this {path} ?_v }} GROUP BY ?this "
             f"HAVING (COUNT(DISTINCT ?_v) >= {n})"
@@ -677,14 +714,14 @@ class _Compiler:
         values = f"SELECT ?value WHERE {{ ?_s {path} ?value }} GROUP BY ?value HAVING (!({ok}))"
         return f"{{ {values} }} ?this {path} ?value ."
 
-    def _restrict(self, targets: Targets) -> str:
-        """A filter that keeps the focus nodes of class targets, when that is all there is (a
-        value may break the constraint of one class where another class has none): looked up
-        for each candidate, not joined with every instance of the classes."""
+    def _restrict(self, targets: Targets) -> str | None:
+        """A condition that keeps the focus nodes of class targets, when that is all there is
+        (a value may break the constraint of one class where another class has none): looked
+        up for each candidate, not joined with every instance of the classes."""
         if self.types != _TYPE or targets.subjects_of or targets.objects_of or targets.nodes:
-            return ""
+            return None
         classes = " ".join(sorted(sparql_term(c) for c in targets.classes))
-        return f"FILTER EXISTS {{ ?this {_TYPE} ?_t . VALUES ?_t {{ {classes} }} }}"
+        return f"EXISTS {{ ?this {_TYPE} ?_t . VALUES ?_t {{ {classes} }} }}"
 
     def _refuse_unknown(self, shape: Node) -> None:
         for predicate in set(self.g.predicates(shape, None)):

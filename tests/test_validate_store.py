@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from functools import cache
+from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pyshacl
@@ -41,7 +43,7 @@ from kg.namespaces import CTG, GRAPH, STUDY
 from kg.shacl_sparql import _STRICT, _Datatype, compile_shapes
 from kg.store import SHARED
 from kg.validate import _Batch, _nct_in
-from kg.validate_store import validate_store
+from kg.validate_store import _Queue, validate_store
 
 SHAPES = "https://w3id.org/ctgov-kg/shapes#"
 EX = "https://example.org/"
@@ -371,6 +373,43 @@ def test_a_finding_on_a_shared_node_belongs_to_the_studies_that_link_to_it(tmp_p
     assert [(r.nct_id, r.value) for r in rows] == [(NCT, "BOGUS"), ("NCT90000002", "BOGUS")]
 
 
+# --- running the scans -------------------------------------------------------------------------
+
+
+def test_two_count_scans_never_run_at_once_and_the_other_thread_goes_on():
+    scans = [
+        SimpleNamespace(kind=k, name=n) for k, n in (("count", "a"), ("count", "b"), ("value", "c"))
+    ]
+    other_started = threading.Event()
+    active, most, during_a = [], [0], []
+
+    def work(scan):
+        active.append(scan.name)
+        most[0] = max(most[0], sum(s.startswith(("a", "b")) for s in active))
+        if scan.name == "a":
+            during_a.append(other_started.wait(timeout=10))
+        if scan.name == "c":
+            other_started.set()
+        active.remove(scan.name)
+        return [scan.name]
+
+    assert _Queue(scans).run(work, jobs=2) == [["a"], ["b"], ["c"]]
+    assert most == [1]
+    assert during_a == [True]  # c ran while a did: b was skipped, not waited for
+
+
+def test_a_failing_scan_stops_the_run_and_is_raised():
+    scans = [SimpleNamespace(kind="value", name=n) for n in "abc"]
+
+    def work(scan):
+        if scan.name == "b":
+            raise InputError("shape b: its query failed")
+        return []
+
+    with pytest.raises(InputError, match="shape b"):
+        _Queue(scans).run(work, jobs=2)
+
+
 # --- the rest of what the compiler implements, on shapes of its own ----------------------------
 
 OWN_SHAPES = f"""
@@ -435,6 +474,34 @@ def test_shapes_of_its_own_give_what_pyshacl_gives():
     reference = kg.validate(as_graph(store), shapes=own)
     assert _rows(report) == _rows(reference)
     assert len(report.graph) == len(reference.graph)
+
+
+COUNT_SHAPES = f"""
+@prefix sh: <{SH}> . @prefix ex: <{EX}> .
+ex:Named a sh:PropertyShape ; sh:targetClass ex:A ; sh:path ex:name ; sh:minCount 1 .
+ex:FewNames a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:name ; sh:maxCount 1 .
+ex:NoNames a sh:PropertyShape ; sh:targetClass ex:D ; sh:path ex:name ; sh:maxCount 0 .
+"""
+
+COUNT_DATA = f"""
+@prefix ex: <{EX}> .
+ex:a0 a ex:A .
+ex:a1 a ex:A ; ex:name "x" .
+ex:c0 a ex:C .
+ex:c2 a ex:C ; ex:name "p", "q" .
+ex:d1 a ex:D, ex:A ; ex:name "z" .
+ex:e2 a ex:E ; ex:name "p", "q" .
+"""
+
+
+def test_the_counts_of_one_path_share_one_scan_and_each_shape_judges_its_own_nodes():
+    own = rdflib.Graph().parse(data=COUNT_SHAPES, format="turtle")
+    assert [scan.kind for scan in compile_shapes(own, hierarchy=False)] == ["count"]
+    store = kg.OxigraphStore.memory()
+    store.store.load(COUNT_DATA.encode(), format=ox.RdfFormat.TURTLE)
+    found = {(focus, shape.rsplit("/", 1)[1]) for focus, _, _, shape, _, _ in _same(store, own)}
+    # a0 has no name (A needs one), c2 two (C allows one), d1 one (D allows none, A needs one)
+    assert found == {(f"<{EX}a0>", "Named"), (f"<{EX}c2>", "FewNames"), (f"<{EX}d1>", "NoNames")}
 
 
 def _rows(report: kg.ValidationReport) -> list[tuple]:
