@@ -641,7 +641,8 @@ class _Compiler:
             found = self._failing(None, tests, targets.pattern(self.types, once=False))
             selected.append("?value")
         else:
-            found = f"{{ SELECT ?this ?value WHERE {{ {self._failing(path, tests)} }} }}"
+            failing = self._failing(path, tests, narrow=self._narrowing(checks, targets))
+            found = f"{{ SELECT ?this ?value WHERE {{ {failing} }} }}"
             if (restrict := self._restrict(targets)) is not None:
                 found += f" FILTER {restrict}"
             extra.append(f"OPTIONAL {{ ?value {_TYPE} ?vtype }}")
@@ -695,14 +696,21 @@ class _Compiler:
         )
         return f"{{ {{ {focus} }} MINUS {{ {enough} }} }}"
 
-    def _failing(self, path: str | None, tests: list[_Test], focus: str = "") -> str:
+    def _failing(
+        self,
+        path: str | None,
+        tests: list[_Test],
+        focus: str = "",
+        narrow: dict[_Test, str] | None = None,
+    ) -> str:
         """A group pattern binding ``?this`` and ``?value`` where the value may break one of
         ``tests``: the values of ``path``, or (no path) the focus nodes that ``focus`` binds.
 
         Tests on literals, whose values repeat, run once per distinct value, GROUP BY keeping
         Oxigraph from moving them back into the scan, and the triples with the values that
         fail are found again; tests that are cheap, or on nodes, which do not repeat, run on
-        each triple. A class test runs as MINUS, alone."""
+        each triple, where a test that ``narrow`` gives a condition on ``?this`` keeps only
+        the failures that meet it. A class test runs as MINUS, alone."""
         var = "?this" if path is None else "?value"
         minus = tests[0].minus(var, self.types) if len(tests) == 1 else None
         ok = " && ".join(f"COALESCE({t.sparql(var, self.types)}, false)" for t in tests)
@@ -710,9 +718,28 @@ class _Compiler:
         if path is None:
             return f"{{ {focus} {keep} BIND (?this AS ?value) }}"
         if minus is not None or not all(t.distinct for t in tests):
+            if narrow and minus is None:
+                fails = [
+                    f"(!COALESCE({t.sparql(var, self.types)}, false)"
+                    + (f" && {narrow[t]})" if t in narrow else ")")
+                    for t in tests
+                ]
+                keep = f"FILTER ({' || '.join(fails)})"
             return f"{{ SELECT ?this ?value WHERE {{ ?this {path} ?value {keep} }} }}"
         values = f"SELECT ?value WHERE {{ ?_s {path} ?value }} GROUP BY ?value HAVING (!({ok}))"
         return f"{{ {values} }} ?this {path} ?value ."
+
+    def _narrowing(self, checks: tuple[Check, ...], targets: Targets) -> dict[_Test, str]:
+        """For each test of a value scan whose checks target fewer classes than the scan's,
+        the condition that ``?this`` is one of them: a value that breaks it elsewhere is no
+        candidate (an sh:in list on one class, free text on another, on the same path)."""
+        narrow = {}
+        for test in dict.fromkeys(c.test for c in checks if c.test is not None):
+            own = functools.reduce(operator.or_, (c.targets for c in checks if c.test == test))
+            condition = self._restrict(own) if own.classes != targets.classes else None
+            if condition is not None and self._restrict(targets) is not None:
+                narrow[test] = condition
+        return narrow
 
     def _restrict(self, targets: Targets) -> str | None:
         """A condition that keeps the focus nodes of class targets, when that is all there is

@@ -504,6 +504,32 @@ def test_the_counts_of_one_path_share_one_scan_and_each_shape_judges_its_own_nod
     assert found == {(f"<{EX}a0>", "Named"), (f"<{EX}c2>", "FewNames"), (f"<{EX}d1>", "NoNames")}
 
 
+NARROW_SHAPES = f"""
+@prefix sh: <{SH}> . @prefix ex: <{EX}> . @prefix xsd: <{XSD}> .
+ex:Listed a sh:PropertyShape ; sh:targetClass ex:A ; sh:path ex:kind ; sh:in ( "x" "y" ) .
+ex:Text a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:kind ; sh:datatype xsd:string .
+"""
+
+NARROW_DATA = f"""
+@prefix ex: <{EX}> .
+ex:a1 a ex:A ; ex:kind "x" .
+ex:a2 a ex:A ; ex:kind "z" .
+ex:c1 a ex:C ; ex:kind "z" .
+ex:c2 a ex:C ; ex:kind 3 .
+"""
+
+
+def test_a_value_test_of_some_classes_finds_its_candidates_among_those_classes_only():
+    own = rdflib.Graph().parse(data=NARROW_SHAPES, format="turtle")
+    (scan,) = compile_shapes(own, hierarchy=False)
+    assert scan.query.count(f"VALUES ?_t {{ <{EX}A> }}") == 1  # the sh:in test, on A alone
+    store = kg.OxigraphStore.memory()
+    store.store.load(NARROW_DATA.encode(), format=ox.RdfFormat.TURTLE)
+    found = {(focus, shape.rsplit("/", 1)[1]) for focus, _, _, shape, _, _ in _same(store, own)}
+    # c1's "z" is no candidate of the list, which is A's; a2's is
+    assert found == {(f"<{EX}a2>", "Listed"), (f"<{EX}c2>", "Text")}
+
+
 def _rows(report: kg.ValidationReport) -> list[tuple]:
     """The rows, but blank nodes (Oxigraph and rdflib name them apart) and the generic
     message of a value not in sh:in (pyshacl lists the values in no fixed order)."""
