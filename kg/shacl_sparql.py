@@ -31,7 +31,7 @@ import logging
 import operator
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -544,6 +544,11 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
     return [compiler.scan(key, tuple(checks)) for key, checks in groups.items()]
 
 
+def _targets_of(checks: Iterable[Check]) -> Targets:
+    """The focus nodes of any of ``checks``: the union of their targets."""
+    return functools.reduce(operator.or_, (c.targets for c in checks))
+
+
 def _key(check: Check) -> tuple:
     """Which checks share a scan: the counts of a path's values (a minimum above one apart); a
     test that MINUS can run (a class); every other test on a path's values, or on the same
@@ -616,7 +621,7 @@ class _Compiler:
         kind, path = key[0], key[1]
         if kind == "sparql":
             return Scan(kind, self._queries[key[1], key[2]], checks)
-        targets = functools.reduce(operator.or_, (c.targets for c in checks))
+        targets = _targets_of(checks)
         flags = tuple(
             (f"_t{i}", target, predicate)
             for i, (target, predicate) in enumerate(
@@ -664,13 +669,13 @@ class _Compiler:
         high = [c for c in checks if c.component == SH.MaxCountConstraintComponent]
         rows = f"{{ ?this {path} ?_v }}"
         if low:
-            focus = functools.reduce(operator.or_, (c.targets for c in low))
-            rows = f"{{ {focus.pattern(self.types, once=False)} }} UNION {rows}"
+            rows = f"{{ {_targets_of(low).pattern(self.types, once=False)} }} UNION {rows}"
+        bounds = ["{} = 0"] if low else []
+        if high:
+            bounds.append(f"{{}} > {min(c.count for c in high if c.count is not None)}")
 
         def outside(count: str) -> str:
-            bounds = [f"{count} = 0"] if low else []
-            most = min(c.count or 0 for c in high) if high else None
-            return " || ".join(bounds + ([f"{count} > {most}"] if high else []))
+            return " || ".join(bound.format(count) for bound in bounds)
 
         found = f"SELECT ?this WHERE {{ {rows} }} GROUP BY ?this HAVING ({outside('COUNT(?_v)')})"
         counted = (
@@ -678,8 +683,7 @@ class _Compiler:
             f"OPTIONAL {{ ?this {path} ?_v }} }} GROUP BY ?this "
             f"HAVING ({outside('COUNT(DISTINCT ?_v)')})"
         )
-        many = functools.reduce(operator.or_, (c.targets for c in high)) if high else None
-        restrict = self._restrict(many) if many is not None else None
+        restrict = self._restrict(_targets_of(high)) if high else None
         if restrict is None:
             return f"{{ {counted} }}"
         if low:
@@ -718,7 +722,7 @@ class _Compiler:
         if path is None:
             return f"{{ {focus} {keep} BIND (?this AS ?value) }}"
         if minus is not None or not all(t.distinct for t in tests):
-            if narrow and minus is None:
+            if narrow:
                 fails = [
                     f"(!COALESCE({t.sparql(var, self.types)}, false)"
                     + (f" && {narrow[t]})" if t in narrow else ")")
@@ -733,11 +737,12 @@ class _Compiler:
         """For each test of a value scan whose checks target fewer classes than the scan's,
         the condition that ``?this`` is one of them: a value that breaks it elsewhere is no
         candidate (an sh:in list on one class, free text on another, on the same path)."""
-        narrow = {}
+        narrow: dict[_Test, str] = {}
+        if self._restrict(targets) is None:
+            return narrow
         for test in dict.fromkeys(c.test for c in checks if c.test is not None):
-            own = functools.reduce(operator.or_, (c.targets for c in checks if c.test == test))
-            condition = self._restrict(own) if own.classes != targets.classes else None
-            if condition is not None and self._restrict(targets) is not None:
+            own = _targets_of([c for c in checks if c.test == test])
+            if own.classes != targets.classes and (condition := self._restrict(own)) is not None:
                 narrow[test] = condition
         return narrow
 
