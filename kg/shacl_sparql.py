@@ -863,8 +863,14 @@ class _Compiler:
         for word in ("MINUS", "VALUES", "SERVICE"):
             if word in words:
                 raise _refusal(shape, f"{word} in sh:select (SHACL forbids it there)")
-        if words.count("SELECT") != 1:
-            raise _refusal(shape, "a subquery in sh:select")
+        for word in ("LIMIT", "OFFSET"):
+            if word in words:
+                raise _refusal(
+                    shape,
+                    f"{word} in sh:select (it would cut the results of all focus nodes at once)",
+                )
+        if not all(_subqueries_select_this(text)):
+            raise _refusal(shape, "a subquery that uses $this but does not select it")
         pieces, at = [], 0
         for tok in tokens(text):
             if tok.kind != "var":
@@ -916,6 +922,34 @@ def _selects_this(text: str) -> bool:
         elif seen and (tok.text == "*" or (tok.kind == "var" and tok.text[1:] == "this")):
             return True
     return False
+
+
+def _subqueries_select_this(text: str) -> Iterator[bool]:
+    """For each subquery, whether it projects ``$this`` (or ``*``) or does not use it.
+
+    Such a subquery, joined to the focus nodes, gives what SHACL's pre-bound ``$this`` gives;
+    one that uses ``$this`` without projecting it has a ``$this`` of its own.
+    """
+    depth, projecting, open_, before = 0, False, [], None
+    for tok in tokens(text):
+        word = tok.text.upper() if tok.kind == "word" else None
+        this = tok.kind == "var" and tok.text[1:] == "this"
+        everything = tok.text == "*" and before in ("SELECT", "DISTINCT", "REDUCED")
+        if projecting and (word == "WHERE" or tok.text == "{"):
+            projecting = False
+        elif projecting and (this or everything):
+            open_[-1][1] = True
+        before = word
+        if this:
+            for sub in open_:
+                sub[2] = True
+        if word == "SELECT" and depth > 0:
+            projecting = True
+            open_.append([depth, False, False])
+        depth += (tok.text == "{") - (tok.text == "}")
+        while open_ and depth < open_[-1][0]:
+            _, selects, uses = open_.pop()
+            yield selects or not uses
 
 
 def _deactivated(g: rdflib.Graph, node: Node) -> bool:
