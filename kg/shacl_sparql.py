@@ -541,6 +541,8 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
     for shape in sorted(_shapes(shapes), key=lambda s: (isinstance(s, BNode), str(s))):
         for check in compiler.checks(shape):
             groups.setdefault(_key(check), []).append(check)
+    minus_paths = [key[1] for key in groups if key[0] == "minus" and key[1] is not None]
+    compiler.shared = {path for path in minus_paths if minus_paths.count(path) > 1}
     return [compiler.scan(key, tuple(checks)) for key, checks in groups.items()]
 
 
@@ -581,6 +583,7 @@ class _Compiler:
         self.types = types
         self._nested: dict[Node, _Shape] = {}
         self._queries: dict[tuple[Node, Node], str] = {}
+        self.shared: set[str] = set()  # paths with class tests in more than one scan
 
     def checks(self, shape: Node) -> list[Check]:
         """The checks of one shape; none when it has no target or is deactivated."""
@@ -649,7 +652,11 @@ class _Compiler:
             failing = self._failing(path, tests, narrow=self._narrowing(checks, targets))
             found = f"{{ SELECT ?this ?value WHERE {{ {failing} }} }}"
             if (restrict := self._restrict(targets)) is not None:
-                found += f" FILTER {restrict}"
+                found += (
+                    f" {self._members(targets)}"
+                    if path in self.shared and kind == "minus"
+                    else f" FILTER {restrict}"
+                )
             extra.append(f"OPTIONAL {{ ?value {_TYPE} ?vtype }}")
             selected += ["?value", "?vtype"]
         query = f"SELECT {' '.join(selected)} WHERE {{ {found} {' '.join(extra)} }}"
@@ -713,8 +720,8 @@ class _Compiler:
         Tests on literals, whose values repeat, run once per distinct value, GROUP BY keeping
         Oxigraph from moving them back into the scan, and the triples with the values that
         fail are found again; tests that are cheap, or on nodes, which do not repeat, run on
-        each triple, where a test that ``narrow`` gives a condition on ``?this`` keeps only
-        the failures that meet it. A class test runs as MINUS, alone."""
+        each triple, where a test that ``narrow`` gives instances of its classes keeps only
+        their failures. A class test runs as MINUS, alone."""
         var = "?this" if path is None else "?value"
         minus = tests[0].minus(var, self.types) if len(tests) == 1 else None
         ok = " && ".join(f"COALESCE({t.sparql(var, self.types)}, false)" for t in tests)
@@ -723,28 +730,50 @@ class _Compiler:
             return f"{{ {focus} {keep} BIND (?this AS ?value) }}"
         if minus is not None or not all(t.distinct for t in tests):
             if narrow:
-                fails = [
-                    f"(!COALESCE({t.sparql(var, self.types)}, false)"
-                    + (f" && {narrow[t]})" if t in narrow else ")")
-                    for t in tests
-                ]
-                keep = f"FILTER ({' || '.join(fails)})"
+                return self._narrowed(path, tests, narrow)
             return f"{{ SELECT ?this ?value WHERE {{ ?this {path} ?value {keep} }} }}"
         values = f"SELECT ?value WHERE {{ ?_s {path} ?value }} GROUP BY ?value HAVING (!({ok}))"
         return f"{{ {values} }} ?this {path} ?value ."
 
+    def _narrowed(self, path: str, tests: list[_Test], narrow: dict[_Test, str]) -> str:
+        """The triples whose value breaks a test of ``tests``: one that ``narrow`` gives the
+        instances of its classes for keeps only their triples, by a join (most values may
+        break it)."""
+
+        def breaks(group: list[_Test]) -> str:
+            return " || ".join(f"!COALESCE({t.sparql('?value', self.types)}, false)" for t in group)
+
+        plain = [t for t in tests if t not in narrow]
+        branches = [f"{{ ?this {path} ?value FILTER ({breaks(plain)}) }}"] if plain else []
+        groups: dict[str, list[_Test]] = {}
+        for test in tests:
+            if test in narrow:
+                groups.setdefault(narrow[test], []).append(test)
+        for members, group in groups.items():
+            failing = (
+                f"SELECT ?this ?value WHERE {{ ?this {path} ?value FILTER ({breaks(group)}) }}"
+            )
+            branches.append(f"{{ {{ {failing} }} {members} }}")
+        return f"{{ SELECT ?this ?value WHERE {{ {' UNION '.join(branches)} }} }}"
+
     def _narrowing(self, checks: tuple[Check, ...], targets: Targets) -> dict[_Test, str]:
-        """For each test of a value scan whose checks target fewer classes than the scan's,
-        the condition that ``?this`` is one of them: a value that breaks it elsewhere is no
+        """For each test of a value scan whose checks target fewer classes than the scan's, a
+        subquery of the instances of those classes: a value that breaks it elsewhere is no
         candidate (an sh:in list on one class, free text on another, on the same path)."""
         narrow: dict[_Test, str] = {}
         if self._restrict(targets) is None:
             return narrow
         for test in dict.fromkeys(c.test for c in checks if c.test is not None):
             own = _targets_of([c for c in checks if c.test == test])
-            if own.classes != targets.classes and (condition := self._restrict(own)) is not None:
-                narrow[test] = condition
+            if own.classes != targets.classes and self._restrict(own) is not None:
+                narrow[test] = self._members(own)
         return narrow
+
+    def _members(self, targets: Targets) -> str:
+        """A subquery of the focus nodes of class targets, to join by hashing where a lookup
+        per row would be looked up for most of the rows (up to 0.2 ms each on a store larger
+        than the memory)."""
+        return f"{{ SELECT DISTINCT ?this WHERE {{ {targets.pattern(self.types, once=False)} }} }}"
 
     def _restrict(self, targets: Targets) -> str | None:
         """A condition that keeps the focus nodes of class targets, when that is all there is

@@ -539,12 +539,42 @@ ex:c2 a ex:C ; ex:kind 3 .
 def test_a_value_test_of_some_classes_finds_its_candidates_among_those_classes_only():
     own = rdflib.Graph().parse(data=NARROW_SHAPES, format="turtle")
     (scan,) = compile_shapes(own, hierarchy=False)
-    assert scan.query.count(f"VALUES ?_t {{ <{EX}A> }}") == 1  # the sh:in test, on A alone
+    members = f"{{ SELECT DISTINCT ?this WHERE {{ ?this <{RDF.type}> <{EX}A> . }} }}"
+    assert scan.query.count(members) == 1  # the sh:in test, joined with A's instances alone
     store = kg.OxigraphStore.memory()
     store.store.load(NARROW_DATA.encode(), format=ox.RdfFormat.TURTLE)
     found = {(focus, shape.rsplit("/", 1)[1]) for focus, _, _, shape, _, _ in _same(store, own)}
     # c1's "z" is no candidate of the list, which is A's; a2's is
     assert found == {(f"<{EX}a2>", "Listed"), (f"<{EX}c2>", "Text")}
+
+
+SHARED_SHAPES = f"""
+@prefix sh: <{SH}> . @prefix ex: <{EX}> .
+ex:ToA a sh:PropertyShape ; sh:targetClass ex:A ; sh:path ex:parent ; sh:class ex:A .
+ex:ToB a sh:PropertyShape ; sh:targetClass ex:B ; sh:path ex:parent ; sh:class ex:B .
+"""
+
+SHARED_DATA = f"""
+@prefix ex: <{EX}> .
+ex:a1 a ex:A ; ex:parent ex:a0 . ex:a0 a ex:A .
+ex:b1 a ex:B ; ex:parent ex:b0 . ex:b0 a ex:B .
+ex:a2 a ex:A ; ex:parent ex:b0 .
+"""
+
+
+def test_class_tests_that_share_a_path_join_their_candidates_with_their_own_classes():
+    own = rdflib.Graph().parse(data=SHARED_SHAPES, format="turtle")
+    scans = compile_shapes(own, hierarchy=False)
+    for scan, cls in zip(scans, ("A", "B"), strict=True):
+        members = f"{{ SELECT DISTINCT ?this WHERE {{ ?this <{RDF.type}> <{EX}{cls}> . }} }}"
+        assert members in scan.query and "FILTER EXISTS" not in scan.query
+    store = kg.OxigraphStore.memory()
+    store.store.load(SHARED_DATA.encode(), format=ox.RdfFormat.TURTLE)
+    found = {
+        (focus, value, shape.rsplit("/", 1)[1])
+        for focus, _, value, shape, _, _ in _same(store, own)
+    }
+    assert found == {(f"<{EX}a2>", f"<{EX}b0>", "ToA")}  # b1's b0 is no candidate of A's
 
 
 def _rows(report: kg.ValidationReport) -> list[tuple]:
