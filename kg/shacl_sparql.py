@@ -541,8 +541,8 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
     for shape in sorted(_shapes(shapes), key=lambda s: (isinstance(s, BNode), str(s))):
         for check in compiler.checks(shape):
             groups.setdefault(_key(check), []).append(check)
-    minus_paths = [key[1] for key in groups if key[0] == "minus" and key[1] is not None]
-    compiler.shared = {path for path in minus_paths if minus_paths.count(path) > 1}
+    classes = [(k[1], k[2]) for k in groups if k[0] == "minus" and isinstance(k[2], _Class)]
+    compiler.shared = {path for path, _ in classes if [p for p, _ in classes].count(path) > 1}
     return [compiler.scan(key, tuple(checks)) for key, checks in groups.items()]
 
 
@@ -583,7 +583,7 @@ class _Compiler:
         self.types = types
         self._nested: dict[Node, _Shape] = {}
         self._queries: dict[tuple[Node, Node], str] = {}
-        self.shared: set[str] = set()  # paths with class tests in more than one scan
+        self.shared: set[str] = set()  # paths with sh:class tests of different classes
 
     def checks(self, shape: Node) -> list[Check]:
         """The checks of one shape; none when it has no target or is deactivated."""
@@ -654,7 +654,7 @@ class _Compiler:
             if (restrict := self._restrict(targets)) is not None:
                 found += (
                     f" {self._members(targets)}"
-                    if path in self.shared and kind == "minus"
+                    if path in self.shared and kind == "minus" and isinstance(tests[0], _Class)
                     else f" FILTER {restrict}"
                 )
             extra.append(f"OPTIONAL {{ ?value {_TYPE} ?vtype }}")
