@@ -770,9 +770,9 @@ class _Compiler:
         return narrow
 
     def _members(self, targets: Targets) -> str:
-        """A subquery of the focus nodes of class targets, to join by hashing where a lookup
-        per row would be looked up for most of the rows (up to 0.2 ms each on a store larger
-        than the memory)."""
+        """A subquery of the focus nodes of class targets, joined by hashing where most rows
+        would otherwise each be looked up (up to 0.2 ms a lookup on a store larger than the
+        memory)."""
         return f"{{ SELECT DISTINCT ?this WHERE {{ {targets.pattern(self.types, once=False)} }} }}"
 
     def _restrict(self, targets: Targets) -> str | None:
