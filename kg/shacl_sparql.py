@@ -132,8 +132,11 @@ class Context(Protocol):
 
 class _Test:
     """A constraint on one value node, as a SPARQL expression that is true when the value
-    surely conforms (``exact``: exactly when it conforms) and, as pyshacl decides, in Python.
-    ``distinct``: worth testing each distinct value once rather than each triple."""
+    surely conforms (``exact``: exactly when it conforms), false or an error otherwise (it is
+    read through COALESCE), and, as pyshacl decides, in Python. Oxigraph decodes a term from
+    the store each time an expression names its variable (a read for an IRI), so each names
+    it as few times as it can. ``distinct``: worth testing each distinct value once rather
+    than each triple."""
 
     exact = True
     distinct = True
@@ -165,8 +168,8 @@ class _Datatype(_Test):
         if self.datatype == RDFS.Literal:
             return f"isLiteral({var})"
         if self.datatype == RDF.langString:
-            return f'isLiteral({var}) && LANG({var}) != ""'
-        same = f"isLiteral({var}) && sameTerm(DATATYPE({var}), {sparql_term(self.datatype)})"
+            return f'LANG({var}) != ""'
+        same = f"sameTerm(DATATYPE({var}), {sparql_term(self.datatype)})"
         if self.exact:
             return same
         strict = _STRICT.get(self.datatype)
@@ -285,7 +288,7 @@ class _Pattern(_Test):
             return "false"
         pattern = sparql_term(Literal(self.pattern))
         flags = f', "{self.flags}"' if self.flags else ""
-        return f"(!isBlank({var}) && REGEX(STR({var}), {pattern}{flags}))"
+        return f"REGEX(STR({var}), {pattern}{flags})"
 
     def holds(self, value: Node, ctx: Context) -> bool:
         """pyshacl's PatternConstraintComponent: ``re.search`` on the value's string form."""
@@ -646,7 +649,8 @@ class _Compiler:
         elif kind == "min":
             found = self._fewer(path, key[2], targets)
         elif path is None:
-            found = self._failing(None, tests, targets.pattern(self.types, once=False))
+            subjects = not (targets.objects_of or targets.nodes)
+            found = self._failing(None, tests, targets.pattern(self.types, once=False), subjects)
             selected.append("?value")
         else:
             failing = self._failing(path, tests, narrow=self._narrowing(checks, targets))
@@ -712,6 +716,7 @@ class _Compiler:
         path: str | None,
         tests: list[_Test],
         focus: str = "",
+        subjects: bool = False,
         narrow: dict[_Test, str] | None = None,
     ) -> str:
         """A group pattern binding ``?this`` and ``?value`` where the value may break one of
@@ -721,10 +726,15 @@ class _Compiler:
         Oxigraph from moving them back into the scan, and the triples with the values that
         fail are found again; tests that are cheap, or on nodes, which do not repeat, run on
         each triple, where a test that ``narrow`` gives instances of its classes keeps only
-        their failures. A class test runs as MINUS, alone."""
+        their failures. A class test runs as MINUS, alone. Focus nodes that are ``subjects``
+        are no literals, so a pattern that matches one shows it is an IRI: sh:nodeKind sh:IRI
+        beside the pattern is not tested again."""
         var = "?this" if path is None else "?value"
         minus = tests[0].minus(var, self.types) if len(tests) == 1 else None
-        ok = " && ".join(f"COALESCE({t.sparql(var, self.types)}, false)" for t in tests)
+        shown = tests
+        if subjects and any(isinstance(t, _Pattern) for t in tests):
+            shown = [t for t in tests if t != _NodeKind(SH.IRI)]
+        ok = " && ".join(f"COALESCE({t.sparql(var, self.types)}, false)" for t in shown)
         keep = f"MINUS {{ {minus} }}" if minus is not None else f"FILTER (!({ok}))"
         if path is None:
             return f"{{ {focus} {keep} BIND (?this AS ?value) }}"

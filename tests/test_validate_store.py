@@ -577,6 +577,36 @@ def test_class_tests_that_share_a_path_join_their_candidates_with_their_own_clas
     assert found == {(f"<{EX}a2>", f"<{EX}b0>", "ToA")}  # b1's b0 is no candidate of A's
 
 
+IRI_SHAPES = f"""
+@prefix sh: <{SH}> . @prefix ex: <{EX}> .
+ex:Named a sh:NodeShape ; sh:targetClass ex:A ; sh:nodeKind sh:IRI ;
+    sh:pattern "^https://example.org/a" .
+ex:Linked a sh:NodeShape ; sh:targetObjectsOf ex:link ; sh:nodeKind sh:IRI ;
+    sh:pattern "^https://example.org/" .
+"""
+
+IRI_DATA = f"""
+@prefix ex: <{EX}> .
+ex:a1 a ex:A ; ex:link ex:a1, "https://example.org/text" . ex:x1 a ex:A . _:b a ex:A .
+"""
+
+
+def test_a_pattern_on_subjects_stands_for_their_node_kind_and_not_on_objects():
+    own = rdflib.Graph().parse(data=IRI_SHAPES, format="turtle")
+    linked, named = sorted(compile_shapes(own, hierarchy=False), key=lambda s: s.checks[0].shape)
+    assert str(linked.checks[0].shape) == EX + "Linked"
+    assert "isIRI(?this)" not in named.query and "isIRI(?this)" in linked.query
+    store = kg.OxigraphStore.memory()
+    store.store.load(IRI_DATA.encode(), format=ox.RdfFormat.TURTLE)
+    found = {
+        (focus, shape.rsplit("/", 1)[1], component.rsplit("#", 1)[1])
+        for focus, _, _, shape, component, _ in _same(store, own)
+    }
+    assert ('"https://example.org/text"', "Linked", "NodeKindConstraintComponent") in found
+    assert (f"<{EX}x1>", "Named", "PatternConstraintComponent") in found
+    assert ("_:", "Named", "NodeKindConstraintComponent") in found
+
+
 def _rows(report: kg.ValidationReport) -> list[tuple]:
     """The rows, but blank nodes (Oxigraph and rdflib name them apart) and the generic
     message of a value not in sh:in (pyshacl lists the values in no fixed order)."""
