@@ -31,6 +31,7 @@ import logging
 import operator
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -360,7 +361,7 @@ class _Shape:
     def sparql(self, var: str, types: str) -> str:
         if self.deactivated or not self.parts:
             return "true"
-        return " && ".join(f"COALESCE({t.sparql(var, types)}, false)" for _, t in self.parts)
+        return " && ".join(_surely(t, var, types) for _, t in self.parts)
 
     def minus(self, var: str, types: str) -> str | None:
         if self.deactivated or len(self.parts) != 1:
@@ -544,8 +545,8 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
     for shape in sorted(_shapes(shapes), key=lambda s: (isinstance(s, BNode), str(s))):
         for check in compiler.checks(shape):
             groups.setdefault(_key(check), []).append(check)
-    classes = [(k[1], k[2]) for k in groups if k[0] == "minus" and isinstance(k[2], _Class)]
-    compiler.shared = {path for path, _ in classes if [p for p, _ in classes].count(path) > 1}
+    paths = Counter(k[1] for k in groups if k[0] == "minus" and isinstance(k[2], _Class))
+    compiler.shared = {path for path, n in paths.items() if n > 1}
     return [compiler.scan(key, tuple(checks)) for key, checks in groups.items()]
 
 
@@ -734,7 +735,7 @@ class _Compiler:
         shown = tests
         if subjects and any(isinstance(t, _Pattern) for t in tests):
             shown = [t for t in tests if t != _NodeKind(SH.IRI)]
-        ok = " && ".join(f"COALESCE({t.sparql(var, self.types)}, false)" for t in shown)
+        ok = " && ".join(_surely(t, var, self.types) for t in shown)
         keep = f"MINUS {{ {minus} }}" if minus is not None else f"FILTER (!({ok}))"
         if path is None:
             return f"{{ {focus} {keep} BIND (?this AS ?value) }}"
@@ -751,7 +752,7 @@ class _Compiler:
         break it)."""
 
         def breaks(group: list[_Test]) -> str:
-            return " || ".join(f"!COALESCE({t.sparql('?value', self.types)}, false)" for t in group)
+            return " || ".join(f"!{_surely(t, '?value', self.types)}" for t in group)
 
         plain = [t for t in tests if t not in narrow]
         branches = [f"{{ ?this {path} ?value FILTER ({breaks(plain)}) }}"] if plain else []
@@ -948,6 +949,11 @@ class _Compiler:
                 if prefix is not None and namespace is not None:
                     found[str(prefix)] = str(namespace)
         return found
+
+
+def _surely(test: _Test, var: str, types: str) -> str:
+    """A test's expression, an error read as false: true when the value surely conforms."""
+    return f"COALESCE({test.sparql(var, types)}, false)"
 
 
 def _selects_this(text: str) -> bool:
