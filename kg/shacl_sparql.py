@@ -26,6 +26,7 @@ with :class:`~kg.errors.InputError` naming the shape, so that no shape goes unch
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import operator
@@ -49,7 +50,7 @@ from kg.errors import InputError, QueryError
 from kg.sparql import term as sparql_term
 from kg.sparql import tokens, where_start
 
-__all__ = ["Check", "Scan", "SparqlConstraint", "Targets", "compile_shapes"]
+__all__ = ["Check", "Derivation", "Scan", "SparqlConstraint", "Targets", "compile_shapes"]
 
 NAMESPACES = {k: str(v) for k, v in rdflib.Graph().namespaces()}
 """The prefixes every sh:select may use undeclared: rdflib's, which pyshacl's queries get."""
@@ -530,6 +531,24 @@ class Scan:
     checks: tuple[Check, ...]
     exact: bool = True
     flags: tuple[tuple[str, URIRef, Node], ...] = ()
+    derivation: Derivation | None = None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How the rows of a scan of sh:nodeKind sh:IRI on a path's values follow from other
+    scans', so that its query need not run: Oxigraph decodes each value to learn its kind (a
+    read from the store per triple), while a value that is an instance of a class whose
+    instances are all IRIs is one.
+
+    ``sources`` are the sh:class (or sh:or of sh:class) scans of the same shapes and path:
+    their rows whose value is no IRI are this scan's rows, once ``proofs``, the node scans that
+    test sh:nodeKind sh:IRI on every instance of those classes, have no row whose focus node
+    is not an IRI. Otherwise the scan's own query runs.
+    """
+
+    sources: tuple[Scan, ...]
+    proofs: tuple[Scan, ...]
 
 
 def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan]:
@@ -547,7 +566,54 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
             groups.setdefault(_key(check), []).append(check)
     paths = Counter(k[1] for k in groups if k[0] == "minus" and isinstance(k[2], _Class))
     compiler.shared = {path for path, n in paths.items() if n > 1}
-    return [compiler.scan(key, tuple(checks)) for key, checks in groups.items()]
+    return _derived([compiler.scan(key, tuple(checks)) for key, checks in groups.items()])
+
+
+_IRI = _NodeKind(SH.IRI)
+
+
+def _derived(scans: list[Scan]) -> list[Scan]:
+    """The scans, each value scan of sh:nodeKind sh:IRI alone given its :class:`Derivation`
+    where every one of its shapes also has an sh:class test of classes whose instances a node
+    scan tests for sh:nodeKind sh:IRI."""
+    proofs: dict[Node, Scan] = {}
+    for scan in scans:
+        if scan.kind == "node" and any(c.test == _IRI for c in scan.checks):
+            for cls in scan.checks[0].targets.classes:
+                proofs.setdefault(cls, scan)
+    sources: dict[Node, list[tuple[Scan, frozenset[Node]]]] = {}
+    for scan in scans:
+        for check in scan.checks if scan.kind == "minus" else ():
+            classes = _classes(check.test)
+            if classes and classes <= proofs.keys():
+                sources.setdefault(check.shape, []).append((scan, classes))
+    found = []
+    for scan in scans:
+        sibling = [sources.get(c.shape, [None])[0] for c in scan.checks]
+        if (
+            scan.kind == "value"
+            and not scan.flags
+            and all(c.test == _IRI for c in scan.checks)
+            and None not in sibling
+        ):
+            pairs = [p for p in sibling if p is not None]
+            own = dict.fromkeys(s for s, _ in pairs)
+            needed = dict.fromkeys(proofs[cls] for _, classes in pairs for cls in sorted(classes))
+            scan = dataclasses.replace(scan, derivation=Derivation(tuple(own), tuple(needed)))
+        found.append(scan)
+    return found
+
+
+def _classes(test: _Test | None) -> frozenset[Node] | None:
+    """The classes a value must be an instance of (one of) to pass ``test``, if that is all
+    the test asks: sh:class, or sh:or of shapes that each are one sh:class."""
+    if isinstance(test, _Class):
+        return frozenset([test.cls])
+    if isinstance(test, _Or) and test.members:
+        found = [_classes(m.parts[0][1]) if m.minus("?v", _TYPE) else None for m in test.members]
+        if None not in found:
+            return frozenset().union(*found)  # type: ignore[arg-type]
+    return None
 
 
 def _targets_of(checks: Iterable[Check]) -> Targets:

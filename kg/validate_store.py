@@ -70,9 +70,19 @@ def validate_store(
     shapes_graph = shapes if isinstance(shapes, rdflib.Graph) else load_shapes(shapes)
     data = _Data(store.store)
     scans = compile_shapes(shapes_graph, hierarchy=bool(data.superclasses))
+    derived = [s for s in scans if s.derivation is not None]
+    data.keep(derived)
+    queried = [s for s in scans if s.derivation is None]
     # the longest first, then the counts, which run one at a time: the threads end together
-    scans.sort(key=lambda scan: (scan.kind != "sparql", scan.kind not in _GROUPED))
-    hits = [hit for found in _Queue(scans).run(data.run, jobs) for hit in found]
+    queried.sort(key=lambda scan: (scan.kind != "sparql", scan.kind not in _GROUPED))
+    hits = [hit for found in _Queue(queried).run(data.run, jobs) for hit in found]
+    unproven = []
+    for scan in derived:
+        if data.proven(scan):
+            hits += data.derive(scan)
+        else:
+            unproven.append(scan)
+    hits += [hit for found in _Queue(unproven).run(data.run, jobs) for hit in found]
     report = rdflib.Graph()
     nodes = [_add_result(report, hit, shapes_graph) for hit in hits]
     owners = _Owners(store.store, [hit.focus for hit in hits])
@@ -167,6 +177,7 @@ class _Data:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
+        self._kept: dict[int, list[dict[str, Node]]] = {}
         self.superclasses: dict[Node, set[Node]] = {}
         for row in self.select(f"SELECT ?a ?b WHERE {{ ?a <{RDFS.subClassOf}> ?b }}"):
             self.superclasses.setdefault(row["a"], set()).add(row["b"])
@@ -179,6 +190,13 @@ class _Data:
         """The number of study graphs in the store."""
         return sum(_study_of(g.value) is not None for g in self.store.named_graphs())
 
+    def keep(self, derived: Iterable[Scan]) -> None:
+        """Keep the rows of the scans that ``derived`` scans stand on, when they run."""
+        for scan in derived:
+            assert scan.derivation is not None
+            for source in (*scan.derivation.sources, *scan.derivation.proofs):
+                self._kept[id(source)] = []
+
     def run(self, scan: Scan) -> list[_Hit]:
         """Run one scan: its rows, as the results of each of its checks."""
         try:
@@ -186,6 +204,24 @@ class _Data:
         except (SyntaxError, OSError, ValueError, RuntimeError) as exc:
             shape = scan.checks[0].shape.n3()
             raise InputError(f"shape {shape}: its query failed: {exc}") from None
+        if id(scan) in self._kept:
+            self._kept[id(scan)] = rows
+        return self._hits(scan, rows)
+
+    def proven(self, scan: Scan) -> bool:
+        """True when the node scans a derived scan stands on found no instance but IRIs."""
+        assert scan.derivation is not None
+        proofs = scan.derivation.proofs
+        return all(isinstance(row["this"], URIRef) for p in proofs for row in self._kept[id(p)])
+
+    def derive(self, scan: Scan) -> list[_Hit]:
+        """A derived scan's results: its sources' rows whose value is not an IRI."""
+        assert scan.derivation is not None
+        sources = scan.derivation.sources
+        rows = [r for s in sources for r in self._kept[id(s)] if not isinstance(r["value"], URIRef)]
+        return self._hits(scan, rows)
+
+    def _hits(self, scan: Scan, rows: list[dict[str, Node]]) -> list[_Hit]:
         if scan.kind == "sparql":
             return list(_sparql_hits(scan.checks[0], rows))
         hits = []

@@ -43,7 +43,7 @@ from kg.namespaces import CTG, GRAPH, STUDY
 from kg.shacl_sparql import _STRICT, _Datatype, compile_shapes
 from kg.store import SHARED
 from kg.validate import _Batch, _nct_in
-from kg.validate_store import _Queue, validate_store
+from kg.validate_store import _Data, _Queue, validate_store
 
 SHAPES = "https://w3id.org/ctgov-kg/shapes#"
 EX = "https://example.org/"
@@ -605,6 +605,60 @@ def test_a_pattern_on_subjects_stands_for_their_node_kind_and_not_on_objects():
     assert ('"https://example.org/text"', "Linked", "NodeKindConstraintComponent") in found
     assert (f"<{EX}x1>", "Named", "PatternConstraintComponent") in found
     assert ("_:", "Named", "NodeKindConstraintComponent") in found
+
+
+DERIVED_SHAPES = f"""
+@prefix sh: <{SH}> . @prefix ex: <{EX}> .
+ex:Link a sh:PropertyShape ; sh:targetClass ex:A ; sh:path ex:link ; sh:nodeKind sh:IRI ;
+    sh:class ex:B .
+ex:Either a sh:PropertyShape ; sh:targetClass ex:A ; sh:path ex:either ; sh:nodeKind sh:IRI ;
+    sh:or ( [ sh:class ex:B ] [ sh:class ex:C ] ) .
+ex:Loose a sh:PropertyShape ; sh:targetClass ex:A ; sh:path ex:loose ; sh:nodeKind sh:IRI .
+ex:Named a sh:NodeShape ; sh:targetClass ex:B, ex:C ; sh:nodeKind sh:IRI .
+"""
+
+DERIVED_DATA = f"""
+@prefix ex: <{EX}> .
+ex:a1 a ex:A ; ex:link ex:b1, "text", ex:x1 ; ex:either ex:c1, ex:b1, "other" ; ex:loose "l" .
+ex:b1 a ex:B . ex:c1 a ex:C .
+"""
+
+
+def test_a_node_kind_on_values_of_classes_known_to_be_iris_is_found_without_its_own_query(
+    monkeypatch,
+):
+    own = rdflib.Graph().parse(data=DERIVED_SHAPES, format="turtle")
+    scans = compile_shapes(own, hierarchy=False)
+    derived = {s.checks[0].shape.rsplit("/", 1)[1]: s for s in scans if s.derivation}
+    assert sorted(derived) == ["Either", "Link"]  # Loose has no class test to stand on
+    named = next(s for s in scans if s.kind == "node")
+    assert all(s.derivation.proofs == (named,) for s in derived.values())
+    ran = []
+    select = _Data.select
+    monkeypatch.setattr(_Data, "select", lambda self, q: ran.append(q) or select(self, q))
+
+    def found(data: str) -> set[tuple]:
+        store = kg.OxigraphStore.memory()
+        store.store.load(data.encode(), format=ox.RdfFormat.TURTLE)
+        return {
+            (focus, value, shape.rsplit("/", 1)[1], component.rsplit("#", 1)[1])
+            for focus, _, value, shape, component, _ in _same(store, own)
+        }
+
+    a1, kind = f"<{EX}a1>", "NodeKindConstraintComponent"
+    results = found(DERIVED_DATA)
+    assert {r for r in results if r[3] == kind} == {
+        (a1, '"text"', "Link", kind),
+        (a1, '"other"', "Either", kind),
+        (a1, '"l"', "Loose", kind),
+    }
+    assert (a1, f"<{EX}x1>", "Link", "ClassConstraintComponent") in results
+    assert not {s.query for s in derived.values()} & set(ran)
+    # a blank node of class B: the instances are not all IRIs, so the scans run their queries
+    ran.clear()
+    results = found(DERIVED_DATA + "ex:a1 ex:link _:b . _:b a ex:B .")
+    assert (a1, "_:", "Link", kind) in results and ("_:", "_:", "Named", kind) in results
+    assert {s.query for s in derived.values()} <= set(ran)
 
 
 def _rows(report: kg.ValidationReport) -> list[tuple]:
