@@ -252,6 +252,9 @@ class _NodeKind(_Test):
         return URIRef in kinds
 
 
+_IRI = _NodeKind(SH.IRI)
+
+
 @dataclass(frozen=True)
 class _In(_Test):
     values: tuple[Node, ...]
@@ -569,9 +572,6 @@ def compile_shapes(shapes: rdflib.Graph, *, hierarchy: bool = True) -> list[Scan
     return _derived([compiler.scan(key, tuple(checks)) for key, checks in groups.items()])
 
 
-_IRI = _NodeKind(SH.IRI)
-
-
 def _derived(scans: list[Scan]) -> list[Scan]:
     """The scans, each value scan of sh:nodeKind sh:IRI alone given its :class:`Derivation`
     where every one of its shapes also has an sh:class test of classes whose instances a node
@@ -589,14 +589,13 @@ def _derived(scans: list[Scan]) -> list[Scan]:
                 sources.setdefault(check.shape, []).append((scan, classes))
     found = []
     for scan in scans:
-        sibling = [sources.get(c.shape, [None])[0] for c in scan.checks]
+        pairs = [sources[c.shape][0] for c in scan.checks if c.shape in sources]
         if (
             scan.kind == "value"
             and not scan.flags
             and all(c.test == _IRI for c in scan.checks)
-            and None not in sibling
+            and len(pairs) == len(scan.checks)
         ):
-            pairs = [p for p in sibling if p is not None]
             own = dict.fromkeys(s for s, _ in pairs)
             needed = dict.fromkeys(proofs[cls] for _, classes in pairs for cls in sorted(classes))
             scan = dataclasses.replace(scan, derivation=Derivation(tuple(own), tuple(needed)))
@@ -610,7 +609,10 @@ def _classes(test: _Test | None) -> frozenset[Node] | None:
     if isinstance(test, _Class):
         return frozenset([test.cls])
     if isinstance(test, _Or) and test.members:
-        found = [_classes(m.parts[0][1]) if m.minus("?v", _TYPE) else None for m in test.members]
+        found = [
+            _classes(m.parts[0][1]) if not m.deactivated and len(m.parts) == 1 else None
+            for m in test.members
+        ]
         if None not in found:
             return frozenset().union(*found)  # type: ignore[arg-type]
     return None
@@ -800,7 +802,7 @@ class _Compiler:
         minus = tests[0].minus(var, self.types) if len(tests) == 1 else None
         shown = tests
         if subjects and any(isinstance(t, _Pattern) for t in tests):
-            shown = [t for t in tests if t != _NodeKind(SH.IRI)]
+            shown = [t for t in tests if t != _IRI]
         ok = " && ".join(_surely(t, var, self.types) for t in shown)
         keep = f"MINUS {{ {minus} }}" if minus is not None else f"FILTER (!({ok}))"
         if path is None:
