@@ -279,6 +279,7 @@ def _convert(record: Record, options: _Options, *, encode: bool) -> _Converted |
     except RecordError as exc:
         return exc.located(source=record.source, nct_id=record.nct_id)
     version = last_update(record.data) or ""
+    mapped.warnings[:0] = record.warnings
     count = len(mapped.quads)
     if not encode:
         return _Converted(record.source, version, mapped, count)

@@ -66,7 +66,8 @@ def _forms(path: str, value: Any) -> set[str]:
         return {str(value), values.decimal(value).lex}
     forms = {value, value.strip()}
     forms.update(parse(value)[0].lex for parse in (values.age, values.date_time))
-    forms.add(web_link(value))
+    if link := web_link(value):
+        forms.add(link)
     if ".meshes[" in path or ".ancestors[" in path:
         with suppress(ValueError):
             forms.add(mesh_iri(value))

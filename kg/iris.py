@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from kg.namespaces import BROWSE_BRANCH, BROWSE_LEAF, CONDITION, GRAPH, ORG, STUDY
-from kg.terms import iri_safe
+from kg.terms import iri_segment
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -29,7 +29,7 @@ def slug(text: str) -> str:
     'neukio-biotherapeutics-co-ltd'
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return _NON_WORD.sub("-", folded).strip("-") or iri_safe(text.strip()) or "-"
+    return _NON_WORD.sub("-", folded).strip("-") or iri_segment(text.strip()) or "-"
 
 
 def study_iri(nct_id: str) -> str:
@@ -54,9 +54,9 @@ def condition_iri(text: str) -> str:
 
 def browse_leaf_iri(leaf_id: str) -> str:
     """A registry browse term (``M...`` ID); not a MeSH ID."""
-    return BROWSE_LEAF + iri_safe(leaf_id)
+    return BROWSE_LEAF + iri_segment(leaf_id)
 
 
 def browse_branch_iri(abbrev: str) -> str:
     """A registry browse category (``BC04``...)."""
-    return BROWSE_BRANCH + iri_safe(abbrev)
+    return BROWSE_BRANCH + iri_segment(abbrev)

@@ -134,9 +134,13 @@ def enum(name: str) -> Kind:
 
 def url(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
     need(v, str, "a URL string", path)
+    link = web_link(v)
+    if link is None:
+        ctx.warn(path, f"{v!r} is not a URL an IRI can hold (its host or port); not mapped")
+        return
     if not has_scheme(v):
-        ctx.warn(path, f"{v!r} has no scheme; read as {web_link(v)}")
-    ctx.add(s, p, web_link(v))
+        ctx.warn(path, f"{v!r} has no scheme; read as {link}")
+    ctx.add(s, p, link)
 
 
 def contact_detail(kind: Kind) -> Kind:

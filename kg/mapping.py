@@ -68,7 +68,7 @@ from kg.namespaces import (
 )
 from kg.posted_results import RESULTS, link_registered_outcomes
 from kg.read import nct_id_of
-from kg.terms import XSD_BOOLEAN, XSD_DATETIME, Lit, Quad, web_link
+from kg.terms import XSD_BOOLEAN, XSD_DATETIME, Lit, Quad, iri_segment
 from kg.version import __version__
 
 __all__ = ["MappedRecord", "map_record"]
@@ -739,8 +739,8 @@ def _large_docs(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
     for i, doc in enumerate(v, 1):
         name = doc.get("filename")
         if isinstance(name, str) and name:
-            url = f"{CTGOV_LARGE_DOCS}{ctx.nct[-2:]}/{ctx.nct}/{name}"
-            ctx.add(f"{s}/document/{i}", SCHEMA + "url", web_link(url))
+            url = f"{CTGOV_LARGE_DOCS}{ctx.nct[-2:]}/{ctx.nct}/{iri_segment(name)}"
+            ctx.add(f"{s}/document/{i}", SCHEMA + "url", url)
 
 
 _DOCUMENT = table(

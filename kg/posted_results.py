@@ -32,7 +32,7 @@ from kg.kinds import (
     table,
 )
 from kg.namespaces import CTG, DCT, LABEL, SCHEMA, TYPE
-from kg.terms import Lit, iri_safe
+from kg.terms import Lit, iri_segment
 
 _SPACES = re.compile(r"\s+")
 
@@ -86,7 +86,7 @@ def per_group(cls: str, tab: Table) -> Kind:
             gid = item.get("groupId")
             if gid is not None:
                 need(gid, str, "a group ID string", ipath + ".groupId")
-            n = f"{s}/{iri_safe(gid) if gid else i + 1}"
+            n = f"{s}/{iri_segment(gid) if gid else i + 1}"
             ctx.add(s, p, n)
             ctx.add(n, TYPE, cls)
             if gid:
@@ -105,7 +105,7 @@ def group_refs(ctx: Ctx, s: str, p: str, v: Any, path: str) -> None:
 
 
 def _group(ctx: Ctx, gid: Any, position: int) -> str:
-    return f"{ctx.groups}/{iri_safe(gid) if isinstance(gid, str) and gid else position}"
+    return f"{ctx.groups}/{iri_segment(gid) if isinstance(gid, str) and gid else position}"
 
 
 _GROUP = table(

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from kg.errors import InputError, RecordError
 
@@ -32,6 +32,8 @@ READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError, 
 _NCT_NAME = re.compile(r"(?:^|[/\\!])(NCT\d{8})\.json$", re.IGNORECASE)
 _NCT_TEXT = re.compile(rb"""["']nctId["']\s*:\s*["'](NCT\d{8})["']""")
 _KINDS = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+_SURROGATE_ESCAPE = re.compile(rb"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class Record:
     data: dict
     source: str
     nct_id: str | None
+    warnings: tuple[str, ...] = ()
+    """What was mended on reading (``NCT ID: JSON path: what``), as the mapping words its own."""
 
 
 _Item = Record | RecordError
@@ -219,10 +223,11 @@ def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[_Item]
     header = line.removeprefix(BOM).strip() == b"Raw JSON"
     lines = os.path.splitext(source)[1].lower() in LINE_SUFFIXES
     if not (lines or header) and (value := _json_or_none(line)) is not None:
+        escapes = _escapes_surrogate(line)
         while (line := next(reader, b"")) and _blank(line):
             head.append(line)
         if not line:
-            yield from _studies(value, source, _named(source))
+            yield from _studies(value, source, _named(source), escapes)
             return
         head.append(line)
         lines = True
@@ -244,7 +249,7 @@ def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[_Item]
         )
     except RecordError as exc:
         raise exc.located(nct_id=_mentioned(data)) from None
-    yield from _studies(value, source, _named(source))
+    yield from _studies(value, source, _named(source), _escapes_surrogate(data))
 
 
 def _lines(lines: Iterable[bytes], source: str) -> Iterator[_Item]:
@@ -260,7 +265,7 @@ def _lines(lines: Iterable[bytes], source: str) -> Iterator[_Item]:
         except RecordError as exc:
             yield exc.located(source=where, nct_id=_mentioned(line))
             continue
-        yield from _studies(value, where)
+        yield from _studies(value, where, escapes=_escapes_surrogate(line))
 
 
 def _raw_lines(stream: BinaryIO) -> Iterator[bytes]:
@@ -272,8 +277,11 @@ def _raw_lines(stream: BinaryIO) -> Iterator[bytes]:
         yield line
 
 
-def _studies(value: object, source: str, nct_id: str | None = None) -> Iterator[_Item]:
-    """One Record per study in a study object, an API page or a list of studies."""
+def _studies(
+    value: object, source: str, nct_id: str | None = None, escapes: bool = False
+) -> Iterator[_Item]:
+    """One Record per study in a study object, an API page or a list of studies; ``escapes``:
+    the text escapes a UTF-16 surrogate (see :func:`_record`)."""
     entries, key = value, ""
     if isinstance(value, dict) and "studies" in value:
         entries, key = value["studies"], "studies"
@@ -282,7 +290,7 @@ def _studies(value: object, source: str, nct_id: str | None = None) -> Iterator[
             yield RecordError(problem, source=source, path="$.studies")
             return
     if isinstance(entries, dict):
-        yield Record(entries, source, nct_id_of(entries))
+        yield _record(entries, source, escapes)
         return
     if not isinstance(entries, list):
         problem = f"expected a study object, got {_kind(entries)}"
@@ -291,7 +299,7 @@ def _studies(value: object, source: str, nct_id: str | None = None) -> Iterator[
     path = f"$.{key}" if key else "$"
     for i, entry in enumerate(entries):
         if isinstance(entry, dict):
-            yield Record(entry, f"{source}#{key}[{i}]", nct_id_of(entry))
+            yield _record(entry, f"{source}#{key}[{i}]", escapes)
         else:
             problem = f"expected a study object, got {_kind(entry)}"
             yield RecordError(problem, source=source, path=f"{path}[{i}]")
@@ -348,6 +356,49 @@ def _json_or_none(line: bytes) -> object:
 
 def _blank(line: bytes) -> bool:
     return not line.removeprefix(BOM).strip()
+
+
+def _escapes_surrogate(text: bytes) -> bool:
+    """True when ``text`` may escape a UTF-16 surrogate (``\\ud800``): only then is a record
+    walked for lone ones, which JSON and Python literals allow and Unicode text does not."""
+    return _SURROGATE_ESCAPE.search(text) is not None
+
+
+def _record(data: dict, source: str, escapes: bool) -> Record:
+    """The Record of one study; with ``escapes``, each lone surrogate in it (which no UTF-8
+    file or RDF store can hold) replaced by U+FFFD, with a warning naming its JSON path."""
+    if not escapes:
+        return Record(data, source, nct_id_of(data))
+    found: list[str] = []
+    data = _mended(data, "$", found)
+    nct_id = nct_id_of(data)
+    warnings = tuple(
+        f"{nct_id or '(no NCT ID)'}: {path}: a lone UTF-16 surrogate, not Unicode text; "
+        "replaced by U+FFFD"
+        for path in found
+    )
+    return Record(data, source, nct_id, warnings)
+
+
+def _mended(value: Any, path: str, found: list[str]) -> Any:
+    """``value`` with lone surrogates replaced, the JSON path of each string mended in ``found``."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value) is None:
+            return value
+        found.append(path)
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_mended(item, f"{path}[{i}]", found) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        mended = {}
+        for key, item in value.items():
+            name = key
+            if isinstance(key, str) and _SURROGATE.search(key):
+                name = _SURROGATE.sub("\ufffd", key)
+                found.append(f"{path}.{name} (the field's name)")
+            mended[name] = _mended(item, f"{path}.{name}", found)
+        return mended
+    return value
 
 
 def _kind(value: object) -> str:

@@ -11,6 +11,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote
 
+import pyoxigraph
+
 from kg.namespaces import XSD
 
 
@@ -39,6 +41,15 @@ XSD_ANYURI = XSD + "anyURI"
 
 _IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_UCSCHAR = "\xa0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    f"{chr(plane << 16 | (0x1000 if plane == 14 else 0))}-{chr(plane << 16 | 0xFFFD)}"
+    for plane in range(1, 15)
+)
+_IPCHAR = f"A-Za-z0-9\\-._~!$&'()*+,;=:@{_UCSCHAR}"
+"""What RFC 3987 lets an IRI path segment hold as it is (``ipchar`` less percent escapes)."""
+_SEGMENT_UNSAFE = re.compile(f"[^{_IPCHAR}]")
+_TAIL_UNSAFE = re.compile(f"%(?![0-9A-Fa-f]{{2}})|[^{_IPCHAR}/?%]")
+_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://[^/?#]*)?")
 
 
 def nt_term(term: Term) -> str:
@@ -77,10 +88,45 @@ def iri_safe(text: str) -> str:
     return _IRI_UNSAFE.sub(lambda m: quote(m.group(), safe=""), text)
 
 
-def web_link(url: str) -> str:
-    """A URL from a record as an IRI; one without a scheme (``www.x.org``) is read as http."""
+def iri_segment(text: str) -> str:
+    """``text`` (an ID or name from a record) as one IRI path segment: what a segment may not
+    hold (``/``, ``#``, ``?``, ``%``, spaces, controls) percent-encoded, so the IRI stays valid."""
+    if _SEGMENT_UNSAFE.search(text) is None:
+        return text
+    return _SEGMENT_UNSAFE.sub(_percent, text)
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match[0].encode("utf-8", "surrogatepass"))
+
+
+def web_link(url: str) -> str | None:
+    """A URL from a record as an IRI; one without a scheme (``www.x.org``) is read as http.
+
+    What an IRI may not hold after the host (a second ``#``, a ``%`` that starts no escape) is
+    percent-encoded; None when no IRI can be made of it (a host or port that is not one).
+    >>> web_link("example.org/a b#c#d")
+    'http://example.org/a%20b#c%23d'
+    """
     url = url.strip()
-    return iri_safe(url if _SCHEME.match(url) else "http://" + url)
+    link = iri_safe(url if _SCHEME.match(url) else "http://" + url)
+    if _valid(link):
+        return link
+    head = _HEAD.match(link)
+    end = head.end() if head else 0
+    path, hash_, fragment = link[end:].partition("#")
+    mended = link[:end] + _TAIL_UNSAFE.sub(_percent, path) + hash_
+    mended += _TAIL_UNSAFE.sub(_percent, fragment)
+    return mended if _valid(mended) else None
+
+
+def _valid(iri: str) -> bool:
+    """True when ``iri`` is an absolute IRI by RFC 3987, as stores and N-Quads parsers read it."""
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def has_scheme(url: str) -> bool:

@@ -295,3 +295,32 @@ def test_missing_path_raises_before_anything_is_read(tmp_path):
     missing = tmp_path / "nope.json"
     with pytest.raises(InputError, match=r"nope\.json"):
         records([CTGOV / "NCT03418623.json", missing])
+
+
+def test_a_lone_surrogate_is_replaced_and_named_by_its_json_path(tmp_path):
+    study = _study("NCT01234567")
+    ident = study["protocolSection"]["identificationModule"]
+    ident["briefTitle"] = "a\ud800b"
+    ident["x\udc00"] = "paired \U0001f600 and an escaped backslash: \\ud800"
+    document, page = tmp_path / "study.json", tmp_path / "page.json"
+    document.write_text(json.dumps(study, indent=1))
+    page.write_text(json.dumps({"studies": [_study("NCT07654321"), study]}))
+    warned = "a lone UTF-16 surrogate, not Unicode text; replaced by U+FFFD"
+    clean_one, from_page = records([page])
+    at = "NCT01234567: $.protocolSection.identificationModule"
+    for record in (_one(list(records([document]))), from_page):
+        mended = record.data["protocolSection"]["identificationModule"]
+        assert mended["briefTitle"] == "a\ufffdb"
+        assert mended["x\ufffd"] == ident["x\udc00"]
+        assert record.warnings == (
+            f"{at}.briefTitle: {warned}",
+            f"{at}.x\ufffd (the field's name): {warned}",
+        )
+    assert clean_one.warnings == ()
+    lines = tmp_path / "studies.jsonl"
+    lines.write_text(json.dumps(_study("NCT07654321")) + "\n" + json.dumps(study) + "\n")
+    first, second = records([lines])
+    assert (first.warnings, len(second.warnings)) == ((), 2)
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps({"note": "\\ud800 is text here", **_study("NCT07654321")}))
+    assert _one(list(records([clean]))).warnings == ()

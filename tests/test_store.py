@@ -204,6 +204,37 @@ def _fresh(inputs) -> OxigraphStore:
     return store
 
 
+def test_record_values_no_iri_can_hold_as_given_leave_no_study_out(tmp_path):
+    """URLs and IDs from a record go into IRIs: what would break one is percent-encoded, a URL
+    no IRI can be made of is left out with a warning, and Oxigraph's strict parser takes it all."""
+    text = json.dumps(load_record("NCT02552212")).replace('"FG000"', '"FG%0#0"')
+    record = json.loads(text.replace("NCT02552212", "NCT09999999"))
+    record["protocolSection"]["identificationModule"]["briefTitle"] = "lone \ud800 surrogate"
+    record["protocolSection"]["referencesModule"]["seeAlsoLinks"] = [
+        {"label": "two fragments", "url": "http://x.org/a#b#c"},
+        {"label": "a % that starts no escape", "url": "x.org/100%"},
+        {"label": "a port that is not a number", "url": "http://x.org:80a/"},
+    ]
+    record["derivedSection"]["conditionBrowseModule"]["browseLeaves"][0]["id"] = "M#1/2"
+    record["documentSection"]["largeDocumentModule"]["largeDocs"][0]["filename"] = "P 0#0%.pdf"
+    bad = write(tmp_path / "bad.json", record)
+    store = OxigraphStore.open(tmp_path / "store", create=True)
+    report = store.build([*INPUTS, bad])
+    assert (report.failed, len(store.studies())) == (0, 16)
+    assert any("'http://x.org:80a/' is not a URL an IRI can hold" in w for w in report.warnings)
+    quads = store.store.quads_for_pattern(None, None, None)
+    iris = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+    study = STUDY_NS + "NCT09999999"
+    assert {"http://x.org/a#b%23c", "http://x.org/100%25"} <= iris
+    assert f"{study}/participant-flow/group/FG%250%230" in iris
+    assert "https://cdn.clinicaltrials.gov/large-docs/99/NCT09999999/P%200%230%25.pdf" in iris
+    assert any(iri.endswith("/browse/leaf/M%231%2F2") for iri in iris)
+    out = tmp_path / "bad.nq"
+    assert main(["build", str(bad), "-o", str(out), "-q"]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(list(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))) == len(lines) > 0
+
+
 # --- an existing store: only what changed ---------------------------------------------------
 
 
