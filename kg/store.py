@@ -279,8 +279,11 @@ class BulkSink:
             thread.start()
 
     def _load(self, feed: _Feed) -> None:
+        """One bulk load. Lenient: IRIs are not parsed again, since the mapping makes only valid
+        ones (:func:`kg.terms.web_link`, :func:`kg.terms.iri_segment`); 8% less time to build
+        10,000 studies (66-67 s against 71-73 s)."""
         try:
-            self.store.bulk_load(input=feed, format=ox.RdfFormat.N_QUADS)
+            self.store.bulk_load(input=feed, format=ox.RdfFormat.N_QUADS, lenient=True)
         except BaseException as exc:
             self._errors.append(exc)
 
