@@ -66,6 +66,16 @@ def _encode(quads: list[Quad], shared: str | None, triples: bool) -> tuple[str, 
     return "".join(own), "".join(common)
 
 
+def lines_of(text: str) -> list[str]:
+    """The lines of N-Quads or N-Triples text, each with its newline. Split at ``\\n`` only: a
+    literal may hold what ``str.splitlines`` also breaks at (U+000B, U+000C, U+0085, U+2028)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    last = lines.pop()
+    if last != "\n":
+        lines.append(last[:-1])
+    return lines
+
+
 class Sink(Protocol):
     """What the build loop needs of a destination."""
 
@@ -104,7 +114,7 @@ class NQuadsSink:
         """Write one record given as N-Quads (or N-Triples) text, as :func:`encode` makes it."""
         text += shared
         if self.triples:
-            text = "".join(self._unseen(text.splitlines(keepends=True)))
+            text = "".join(self._unseen(lines_of(text)))
         start = self._tmp.tell()
         self._tmp.write(text.encode("utf-8"))
         self._spans[graph] = (start, self._tmp.tell())

@@ -36,7 +36,7 @@ from kg.build import BuildReport, run
 from kg.errors import InputError
 from kg.mapping import TOOL, MappedRecord
 from kg.namespaces import CTG, GRAPH, STUDY, TYPE
-from kg.sinks import encode_apart
+from kg.sinks import encode_apart, lines_of
 from kg.version import __version__
 
 BATCH_BYTES = 16 << 20
@@ -198,7 +198,7 @@ class _SharedLines:
 
     def new(self, text: str) -> str:
         seen = self._seen
-        fresh = [line for line in text.splitlines(keepends=True) if line not in seen]
+        fresh = [line for line in lines_of(text) if line not in seen]
         seen.update(fresh)
         return "".join(fresh)
 
@@ -400,8 +400,8 @@ def _replace(store: ox.Store, graphs: list[str], lines: str) -> None:
     """Drop ``graphs`` and insert the N-Quads ``lines`` in one transaction."""
     drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in graphs)
     by_graph: dict[str, list[str]] = {}
-    for line in lines.splitlines():
-        body, _, graph = line[:-2].rpartition(" <")
+    for line in lines_of(lines):
+        body, _, graph = line[:-3].rpartition(" <")
         by_graph.setdefault(graph[:-1], []).append(body)
     inserts = "\n".join(
         f"GRAPH <{g}> {{\n" + " .\n".join(bodies) + " .\n}" for g, bodies in by_graph.items()

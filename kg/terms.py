@@ -39,16 +39,18 @@ XSD_GYEAR = XSD + "gYear"
 XSD_DURATION = XSD + "duration"
 XSD_ANYURI = XSD + "anyURI"
 
-_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]|\s')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _UCSCHAR = "\xa0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     f"{chr(plane << 16 | (0x1000 if plane == 14 else 0))}-{chr(plane << 16 | 0xFFFD)}"
     for plane in range(1, 15)
 )
 _IPCHAR = f"A-Za-z0-9\\-._~!$&'()*+,;=:@{_UCSCHAR}"
-"""What RFC 3987 lets an IRI path segment hold as it is (``ipchar`` less percent escapes)."""
-_SEGMENT_UNSAFE = re.compile(f"[^{_IPCHAR}]")
-_TAIL_UNSAFE = re.compile(f"%(?![0-9A-Fa-f]{{2}})|[^{_IPCHAR}/?%]")
+"""What RFC 3987 lets an IRI path segment hold as it is (``ipchar`` less percent escapes).
+Unicode spaces (U+00A0, U+2028...) are encoded all the same: rdflib's N-Quads parser reads an
+IRI as ending at the first of them."""
+_SEGMENT_UNSAFE = re.compile(f"[^{_IPCHAR}]|\\s")
+_TAIL_UNSAFE = re.compile(f"%(?![0-9A-Fa-f]{{2}})|[^{_IPCHAR}/?%]|\\s")
 _HEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://[^/?#]*)?")
 
 

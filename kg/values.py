@@ -6,8 +6,9 @@ a plain string so that nothing is lost and SHACL can flag it (``typed`` is then 
 
 from __future__ import annotations
 
+import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from kg.terms import (
     XSD_DATE,
@@ -85,13 +86,12 @@ def decimal(value: float | int) -> Lit:
     """A JSON number as an xsd:decimal in canonical form (``101.0``, ``-74.00597``, no exponent)."""
     if type(value) is int:
         return Lit(f"{value}.0", XSD_DECIMAL)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
     text = repr(value)
-    if "e" not in text and "n" not in text:  # a float's repr without exponent is canonical
+    if "e" not in text:  # a float's repr without exponent is canonical
         return Lit(text, XSD_DECIMAL)
-    try:
-        text = format(Decimal(text), "f")
-    except InvalidOperation as exc:
-        raise ValueError(f"not a finite number: {value!r}") from exc
+    text = format(Decimal(text), "f")
     if "." not in text:
         return Lit(text + ".0", XSD_DECIMAL)
     text = text.rstrip("0")

@@ -276,6 +276,17 @@ def test_wrong_type_deep_in_a_list_names_the_index():
     assert info.value.path == "$.protocolSection.contactsLocationsModule.locations[1].geoPoint.lat"
 
 
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_number_that_is_not_finite_names_the_path(number):
+    """Python's JSON reader takes ``Infinity`` and ``NaN``; no xsd:decimal can hold them."""
+    record = _record(
+        contactsLocationsModule={"locations": [{"geoPoint": {"lat": 1.5, "lon": number}}]}
+    )
+    with pytest.raises(RecordError, match="not a finite number") as info:
+        map_record(record)
+    assert info.value.path == "$.protocolSection.contactsLocationsModule.locations[0].geoPoint.lon"
+
+
 @pytest.mark.parametrize(
     "record",
     [

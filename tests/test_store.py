@@ -18,7 +18,7 @@ import kg
 from kg.build import run
 from kg.cli import main
 from kg.iris import graph_iri
-from kg.namespaces import CTG, GRAPH
+from kg.namespaces import CTG, GRAPH, LABEL
 from kg.namespaces import STUDY as STUDY_NS
 from kg.sinks import DatasetSink
 from kg.store import SHARED, BulkSink, OxigraphStore, UpdateSink
@@ -215,12 +215,16 @@ def test_record_values_no_iri_can_hold_as_given_leave_no_study_out(tmp_path):
         {"label": "a % that starts no escape", "url": "x.org/100%"},
         {"label": "a port that is not a number", "url": "http://x.org:80a/"},
     ]
-    record["derivedSection"]["conditionBrowseModule"]["browseLeaves"][0]["id"] = "M#1/2"
+    record["derivedSection"]["conditionBrowseModule"]["browseLeaves"][0]["id"] = "M#1/2\u2028"
     record["documentSection"]["largeDocumentModule"]["largeDocs"][0]["filename"] = "P 0#0%.pdf"
+    names = ["Lead\u2028Sponsor", "Other\x0cSponsor"]  # str.splitlines breaks lines at both
+    record["protocolSection"]["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = names[0]
     bad = write(tmp_path / "bad.json", record)
+    other = json.loads(json.dumps(record).replace("NCT09999999", "NCT09999998"))
+    other["protocolSection"]["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = names[1]
     store = OxigraphStore.open(tmp_path / "store", create=True)
-    report = store.build([*INPUTS, bad])
-    assert (report.failed, len(store.studies())) == (0, 16)
+    report = store.build([*INPUTS, bad, write(tmp_path / "other.json", other)])
+    assert (report.failed, len(store.studies())) == (0, 17)
     assert any("'http://x.org:80a/' is not a URL an IRI can hold" in w for w in report.warnings)
     quads = store.store.quads_for_pattern(None, None, None)
     iris = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
@@ -228,11 +232,21 @@ def test_record_values_no_iri_can_hold_as_given_leave_no_study_out(tmp_path):
     assert {"http://x.org/a#b%23c", "http://x.org/100%25"} <= iris
     assert f"{study}/participant-flow/group/FG%250%230" in iris
     assert "https://cdn.clinicaltrials.gov/large-docs/99/NCT09999999/P%200%230%25.pdf" in iris
-    assert any(iri.endswith("/browse/leaf/M%231%2F2") for iri in iris)
+    assert any(iri.endswith("/browse/leaf/M%231%2F2%E2%80%A8") for iri in iris)
+    labels = {
+        q.object.value for q in store.store.quads_for_pattern(None, ox.NamedNode(LABEL), None)
+    }
+    assert set(names) <= labels
     out = tmp_path / "bad.nq"
     assert main(["build", str(bad), "-o", str(out), "-q"]) == 0
-    lines = out.read_text(encoding="utf-8").splitlines()
+    lines = out.read_text(encoding="utf-8").split("\n")[:-1]
     assert len(list(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))) == len(lines) > 0
+    parsed = rdflib.Dataset().parse(out, format="nquads")
+    assert len(set(parsed.quads((None, None, None, None)))) == len(set(lines))
+    triples = tmp_path / "both.nt"  # shared lines written once: the sink tells lines apart
+    assert main(["build", str(bad), str(tmp_path / "other.json"), "-o", str(triples), "-q"]) == 0
+    lines = triples.read_text(encoding="utf-8").split("\n")[:-1]
+    assert len(list(ox.parse(path=triples, format=ox.RdfFormat.N_TRIPLES))) == len(lines)
 
 
 # --- an existing store: only what changed ---------------------------------------------------
@@ -269,9 +283,10 @@ def test_an_updated_study_has_exactly_its_new_triples(tmp_path):
     record = load_record(STUDY)
     store = OxigraphStore.open(tmp_path / "store", create=True)
     store.build([write(tmp_path / "old.json", record)], built_at="2026-01-01T00:00:00Z")
-    new = write(tmp_path / "new.json", newer(record, "2099-01-01", "Newer title"))
+    new = write(tmp_path / "new.json", newer(record, "2099-01-01", "Newer\x0ctitle\u2028"))
     store.build([new], built_at="2026-01-01T00:00:00Z")
     assert isomorphic(union(store), union(_fresh_at([new])))
+    assert title(store, STUDY) == "Newer\x0ctitle\u2028"  # not lines to str.splitlines
 
 
 def _fresh_at(inputs) -> OxigraphStore:
