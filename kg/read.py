@@ -32,8 +32,14 @@ READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError, 
 _NCT_NAME = re.compile(r"(?:^|[/\\!])(NCT\d{8})\.json$", re.IGNORECASE)
 _NCT_TEXT = re.compile(rb"""["']nctId["']\s*:\s*["'](NCT\d{8})["']""")
 _KINDS = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
-_SURROGATE_ESCAPE = re.compile(rb"\\(?:u|U0000)[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What JSON and Python literals can give and text files cannot hold: control characters (no
+XML 1.0 document can, so RDF/XML, GraphML and GEXF exports broke), lone UTF-16 surrogates (no
+UTF-8 text can) and the noncharacters U+FFFE and U+FFFF (XML again)."""
+_UNFIT_HINT = re.compile(
+    rb"\\(?:u|U0000)(?:[dD][89a-fA-F]|00[01]|[fF]{3}[eEfF])|\\x[01]|\\[abfv0]"
+    rb"|[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,11 +229,11 @@ def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[_Item]
     header = line.removeprefix(BOM).strip() == b"Raw JSON"
     lines = os.path.splitext(source)[1].lower() in LINE_SUFFIXES
     if not (lines or header) and (value := _json_or_none(line)) is not None:
-        escapes = _escapes_surrogate(line)
+        unfit = _may_hold_unfit(line)
         while (line := next(reader, b"")) and _blank(line):
             head.append(line)
         if not line:
-            yield from _studies(value, source, _named(source), escapes)
+            yield from _studies(value, source, _named(source), unfit)
             return
         head.append(line)
         lines = True
@@ -249,7 +255,7 @@ def _content(stream: BinaryIO, source: str, size: int | None) -> Iterator[_Item]
         )
     except RecordError as exc:
         raise exc.located(nct_id=_mentioned(data)) from None
-    yield from _studies(value, source, _named(source), _escapes_surrogate(data))
+    yield from _studies(value, source, _named(source), _may_hold_unfit(data))
 
 
 def _lines(lines: Iterable[bytes], source: str) -> Iterator[_Item]:
@@ -265,7 +271,7 @@ def _lines(lines: Iterable[bytes], source: str) -> Iterator[_Item]:
         except RecordError as exc:
             yield exc.located(source=where, nct_id=_mentioned(line))
             continue
-        yield from _studies(value, where, escapes=_escapes_surrogate(line))
+        yield from _studies(value, where, unfit=_may_hold_unfit(line))
 
 
 def _raw_lines(stream: BinaryIO) -> Iterator[bytes]:
@@ -278,10 +284,10 @@ def _raw_lines(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _studies(
-    value: object, source: str, nct_id: str | None = None, escapes: bool = False
+    value: object, source: str, nct_id: str | None = None, unfit: bool = False
 ) -> Iterator[_Item]:
-    """One Record per study in a study object, an API page or a list of studies; ``escapes``:
-    the text escapes a UTF-16 surrogate (see :func:`_record`)."""
+    """One Record per study in a study object, an API page or a list of studies; ``unfit``:
+    the text may hold characters that XML or UTF-8 text cannot (see :func:`_record`)."""
     entries, key = value, ""
     if isinstance(value, dict) and "studies" in value:
         entries, key = value["studies"], "studies"
@@ -290,7 +296,7 @@ def _studies(
             yield RecordError(problem, source=source, path="$.studies")
             return
     if isinstance(entries, dict):
-        yield _record(entries, source, escapes)
+        yield _record(entries, source, unfit)
         return
     if not isinstance(entries, list):
         problem = f"expected a study object, got {_kind(entries)}"
@@ -299,7 +305,7 @@ def _studies(
     path = f"$.{key}" if key else "$"
     for i, entry in enumerate(entries):
         if isinstance(entry, dict):
-            yield _record(entry, f"{source}#{key}[{i}]", escapes)
+            yield _record(entry, f"{source}#{key}[{i}]", unfit)
         else:
             problem = f"expected a study object, got {_kind(entry)}"
             yield RecordError(problem, source=source, path=f"{path}[{i}]")
@@ -358,44 +364,46 @@ def _blank(line: bytes) -> bool:
     return not line.removeprefix(BOM).strip()
 
 
-def _escapes_surrogate(text: bytes) -> bool:
-    """True when ``text`` may escape a UTF-16 surrogate (``\\ud800``): only then is a record
-    walked for lone ones, which JSON and Python literals allow and Unicode text does not."""
-    return _SURROGATE_ESCAPE.search(text) is not None
+def _may_hold_unfit(text: bytes) -> bool:
+    """True when ``text`` may hold a character that XML or UTF-8 text cannot (see
+    :data:`_UNFIT`), raw or escaped: only then is a record walked for them."""
+    return _UNFIT_HINT.search(text) is not None
 
 
-def _record(data: dict, source: str, escapes: bool) -> Record:
-    """The Record of one study; with ``escapes``, each lone surrogate in it (which no UTF-8
-    file or RDF store can hold) replaced by U+FFFD, with a warning naming its JSON path."""
-    if not escapes:
+def _record(data: dict, source: str, unfit: bool) -> Record:
+    """The Record of one study; with ``unfit``, each character of it that XML or UTF-8 text
+    cannot hold replaced by U+FFFD, with a warning naming the JSON path and the characters."""
+    if not unfit:
         return Record(data, source, nct_id_of(data))
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     data = _mended(data, "$", found)
-    nct_id = nct_id_of(data)
+    nct_id = nct_id_of(data) or "(no NCT ID)"
     warnings = tuple(
-        f"{nct_id or '(no NCT ID)'}: {path}: a lone UTF-16 surrogate, not Unicode text; "
-        "replaced by U+FFFD"
-        for path in found
+        f"{nct_id}: {path}: {', '.join(f'U+{ord(c):04X}' for c in sorted(set(chars)))} cannot "
+        "stand in XML or UTF-8 text; replaced by U+FFFD"
+        for path, chars in found
     )
-    return Record(data, source, nct_id, warnings)
+    return Record(data, source, nct_id_of(data), warnings)
 
 
-def _mended(value: Any, path: str, found: list[str]) -> Any:
-    """``value`` with lone surrogates replaced, the JSON path of each string mended in ``found``."""
+def _mended(value: Any, path: str, found: list[tuple[str, str]]) -> Any:
+    """``value`` with the characters of :data:`_UNFIT` replaced; ``found`` gets the JSON path
+    and the characters of each string mended."""
     if isinstance(value, str):
-        if _SURROGATE.search(value) is None:
+        chars = "".join(_UNFIT.findall(value))
+        if not chars:
             return value
-        found.append(path)
-        return _SURROGATE.sub("\ufffd", value)
+        found.append((path, chars))
+        return _UNFIT.sub("\ufffd", value)
     if isinstance(value, list):
         return [_mended(item, f"{path}[{i}]", found) for i, item in enumerate(value)]
     if isinstance(value, dict):
         mended = {}
         for key, item in value.items():
             name = key
-            if isinstance(key, str) and _SURROGATE.search(key):
-                name = _SURROGATE.sub("\ufffd", key)
-                found.append(f"{path}.{name} (the field's name)")
+            if isinstance(key, str) and (chars := "".join(_UNFIT.findall(key))):
+                name = _UNFIT.sub("\ufffd", key)
+                found.append((f"{path}.{name} (the field's name)", chars))
             mended[name] = _mended(item, f"{path}.{name}", found)
         return mended
     return value

@@ -1,17 +1,20 @@
 """Real records damaged at random (fixed seeds): every record is built or is a RecordError that
-names its field, and what is built is N-Quads that Oxigraph's strict parser and rdflib read."""
+names its field, and what is built is N-Quads that Oxigraph's strict parser and rdflib read,
+RDF/XML and GraphML that XML parsers read, and a store of every study built."""
 
 from __future__ import annotations
 
 import json
 import random
 
+import networkx as nx
 import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import RECORD_FILES
 
 from kg.build import run
+from kg.cli import main
 from kg.errors import RecordError
 from kg.sinks import NQuadsSink
 from kg.store import OxigraphStore
@@ -61,5 +64,9 @@ def test_damaged_records_are_built_or_reported_and_the_output_parses(tmp_path, s
     assert len(set(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))) == len(lines)
     parsed = rdflib.Dataset().parse(out, format="nquads")
     assert len(set(parsed.quads((None, None, None, None)))) == len(set(lines))
+    for name in ("x.rdf", "x.graphml"):  # XML: no control character may stand in it
+        assert main(["export", str(folder), "-o", str(tmp_path / name)]) == 1  # some failed
+    assert len(rdflib.Graph().parse(tmp_path / "x.rdf", format="xml")) > 0
+    assert nx.read_graphml(tmp_path / "x.graphml").number_of_nodes() > 0
     store = OxigraphStore.open(tmp_path / "store", create=True)
     assert store.build([folder]).converted == len(store.studies()) == report.converted

@@ -281,3 +281,19 @@ def test_kg_stats_and_export_read_a_store_made_by_kg_build(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["studies"] == 1
     assert main(["stats", "--store", str(store), str(SEED)]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_control_characters_in_a_record_leave_the_xml_exports_well_formed(tmp_path):
+    record = json.loads((CTGOV / "NCT02552212.json").read_text(encoding="utf-8"))
+    record["protocolSection"]["identificationModule"]["briefTitle"] = "form\ffeed\x0b\x01"
+    record["protocolSection"]["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = "A\x02B"
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    for name in ("x.rdf", "x.graphml", "x.gexf"):
+        assert main(["export", str(path), "-o", str(tmp_path / name)]) == 0
+    parsed = rdflib.Graph().parse(tmp_path / "x.rdf", format="xml")
+    titles = set(parsed.objects(None, rdflib.URIRef(CTG + "briefTitle")))
+    assert titles == {rdflib.Literal("form\ufffdfeed\ufffd\ufffd")}
+    labels = {d.get("label") for _, d in nx.read_graphml(tmp_path / "x.graphml").nodes(data=True)}
+    assert "A\ufffdB" in labels
+    assert nx.read_gexf(tmp_path / "x.gexf").number_of_nodes() > 0

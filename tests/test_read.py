@@ -297,30 +297,41 @@ def test_missing_path_raises_before_anything_is_read(tmp_path):
         records([CTGOV / "NCT03418623.json", missing])
 
 
-def test_a_lone_surrogate_is_replaced_and_named_by_its_json_path(tmp_path):
+def test_characters_no_text_file_can_hold_are_replaced_and_named(tmp_path):
+    """Control characters (no XML document can hold them), lone surrogates (no UTF-8 text can)
+    and U+FFFF: JSON escapes them, Python literals too; each becomes U+FFFD, with a warning."""
     study = _study("NCT01234567")
     ident = study["protocolSection"]["identificationModule"]
-    ident["briefTitle"] = "a\ud800b"
-    ident["x\udc00"] = "paired \U0001f600 and an escaped backslash: \\ud800"
+    ident["briefTitle"] = "a\ud800b\x0bc\x00"
+    ident["x\udc00"] = "paired \U0001f600, tab\t and an escaped backslash: \\ud800"
+    ident["officialTitle"] = "\uffff"
     document, page = tmp_path / "study.json", tmp_path / "page.json"
     document.write_text(json.dumps(study, indent=1))
     page.write_text(json.dumps({"studies": [_study("NCT07654321"), study]}))
-    warned = "a lone UTF-16 surrogate, not Unicode text; replaced by U+FFFD"
-    clean_one, from_page = records([page])
+    literal = tmp_path / "dump.txt"
+    literal.write_text("Raw JSON\n" + repr(study).replace("\\ud800", "\\x01"))
     at = "NCT01234567: $.protocolSection.identificationModule"
+    warned = "cannot stand in XML or UTF-8 text; replaced by U+FFFD"
+    clean_one, from_page = records([page])
     for record in (_one(list(records([document]))), from_page):
         mended = record.data["protocolSection"]["identificationModule"]
-        assert mended["briefTitle"] == "a\ufffdb"
+        assert mended["briefTitle"] == "a\ufffdb\ufffdc\ufffd"
         assert mended["x\ufffd"] == ident["x\udc00"]
         assert record.warnings == (
-            f"{at}.briefTitle: {warned}",
-            f"{at}.x\ufffd (the field's name): {warned}",
+            f"{at}.briefTitle: U+0000, U+000B, U+D800 {warned}",
+            f"{at}.x\ufffd (the field's name): U+DC00 {warned}",
+            f"{at}.officialTitle: U+FFFF {warned}",
         )
     assert clean_one.warnings == ()
+    from_literal = _one(list(records([literal])))
+    assert from_literal.data["protocolSection"]["identificationModule"]["briefTitle"] == (
+        "a\ufffdb\ufffdc\ufffd"
+    )
+    assert len(from_literal.warnings) == 3
     lines = tmp_path / "studies.jsonl"
     lines.write_text(json.dumps(_study("NCT07654321")) + "\n" + json.dumps(study) + "\n")
     first, second = records([lines])
-    assert (first.warnings, len(second.warnings)) == ((), 2)
+    assert (first.warnings, len(second.warnings)) == ((), 3)
     clean = tmp_path / "clean.json"
-    clean.write_text(json.dumps({"note": "\\ud800 is text here", **_study("NCT07654321")}))
+    clean.write_text(json.dumps({"note": "\\ud800 \\b is text here", **_study("NCT07654321")}))
     assert _one(list(records([clean]))).warnings == ()
