@@ -332,6 +332,14 @@ def test_characters_no_text_file_can_hold_are_replaced_and_named(tmp_path):
     lines.write_text(json.dumps(_study("NCT07654321")) + "\n" + json.dumps(study) + "\n")
     first, second = records([lines])
     assert (first.warnings, len(second.warnings)) == ((), 3)
+    raw = tmp_path / "raw.json"  # not escaped: U+FFFF as UTF-8, a control in a Python literal
+    raw.write_text(json.dumps(_study("NCT01234567", note="\uffff"), ensure_ascii=False))
+    raw_literal = tmp_path / "raw.txt"
+    raw_literal.write_text(
+        "Raw JSON\n" + repr(_study("NCT01234567", note="")).replace("''", "'\x01'")
+    )
+    for path in (raw, raw_literal):
+        assert _one(list(records([path]))).data["note"] == "\ufffd"
     clean = tmp_path / "clean.json"
     clean.write_text(json.dumps({"note": "\\ud800 \\b is text here", **_study("NCT07654321")}))
     assert _one(list(records([clean]))).warnings == ()
