@@ -381,13 +381,14 @@ def _record(data: dict, source: str, unfit: bool) -> Record:
         return Record(data, source, nct_id_of(data))
     found: list[tuple[str, str]] = []
     data = _mended(data, "$", found)
-    nct_id = nct_id_of(data) or "(no NCT ID)"
+    nct_id = nct_id_of(data)
     warnings = tuple(
-        f"{nct_id}: {path}: {', '.join(f'U+{ord(c):04X}' for c in sorted(set(chars)))} cannot "
-        "stand in XML or UTF-8 text; replaced by U+FFFD"
+        f"{nct_id or '(no NCT ID)'}: {path}: "
+        f"{', '.join(f'U+{ord(c):04X}' for c in sorted(set(chars)))} cannot stand in XML or "
+        "UTF-8 text; replaced by U+FFFD"
         for path, chars in found
     )
-    return Record(data, source, nct_id_of(data), warnings)
+    return Record(data, source, nct_id, warnings)
 
 
 def _mended(value: Any, path: str, found: list[tuple[str, str]]) -> Any:
