@@ -215,6 +215,8 @@ def main() -> None:
         print(f"\n== {size:,} studies (the store {args.store})", flush=True)
         results.append({"studies": size, **store_figures(args.store, size, None, args)})
     else:
+        if args.workdir:
+            args.workdir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             for size in (int(s) for s in args.sizes.split(",")):
                 results.append(bench(size, args, Path(tmp)))
