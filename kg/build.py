@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from kg.errors import RecordError
 from kg.iris import graph_iri
-from kg.mapping import MappedRecord, last_update, map_record
+from kg.mapping import MappedRecord, last_update, map_read_record
 from kg.read import Record, Unit, read_unit, records, units
 from kg.sinks import Sink, encode_apart
 from kg.sinks import encode as encode_quads
@@ -270,7 +270,7 @@ def _unchanged(record: Record, known: Mapping[str, str]) -> _Unchanged | None:
 
 def _convert(record: Record, options: _Options, *, encode: bool) -> _Converted | RecordError:
     try:
-        mapped = map_record(
+        mapped = map_read_record(
             record.data,
             source=record.source,
             built_at=options.built_at,

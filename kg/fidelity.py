@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg import values
-from kg.mapping import map_record
+from kg.mapping import map_read_record
 from kg.mesh import mesh_iri
 from kg.read import Record, records
 from kg.terms import Lit, web_link
@@ -76,7 +76,7 @@ def _forms(path: str, value: Any) -> set[str]:
 
 def measure(record: Record) -> Fidelity:
     """Map one record and look for each of its leaves in its graph."""
-    mapped = map_record(record.data, source=record.source)
+    mapped = map_read_record(record.data, source=record.source)
     available: Counter[str] = Counter()
     for s, _, o, _ in mapped.quads:
         if isinstance(o, Lit):

@@ -375,20 +375,42 @@ def _may_hold_unfit(text: bytes) -> bool:
 
 
 def _record(data: dict, source: str, unfit: bool) -> Record:
-    """The Record of one study; with ``unfit``, each character of it that XML or UTF-8 text
-    cannot hold replaced by U+FFFD, with a warning naming the JSON path and the characters."""
+    """The Record of one study; with ``unfit``, mended (see :func:`mend`)."""
     if not unfit:
         return Record(data, source, nct_id_of(data))
+    data, warnings = mend(data)
+    return Record(data, source, nct_id_of(data), warnings)
+
+
+def mend(data: dict) -> tuple[dict, tuple[str, ...]]:
+    """``data`` with each character that XML or UTF-8 text cannot hold (:data:`_UNFIT`) replaced
+    by U+FFFD, and a warning naming the JSON path and the characters of each string mended."""
+    if not _unfit_in(data):
+        return data, ()
     found: list[tuple[str, str]] = []
     data = _mended(data, "$", found)
-    nct_id = nct_id_of(data)
+    nct_id = nct_id_of(data) or "(no NCT ID)"
     warnings = tuple(
-        f"{nct_id or '(no NCT ID)'}: {path}: "
-        f"{', '.join(f'U+{ord(c):04X}' for c in sorted(set(chars)))} cannot stand in XML or "
-        "UTF-8 text; replaced by U+FFFD"
+        f"{nct_id}: {path}: {', '.join(f'U+{ord(c):04X}' for c in sorted(set(chars)))} cannot "
+        "stand in XML or UTF-8 text; replaced by U+FFFD"
         for path, chars in found
     )
-    return Record(data, source, nct_id, warnings)
+    return data, warnings
+
+
+def _unfit_in(value: Any) -> bool:
+    """True when a string in ``value`` (a key or a value, at any depth) holds :data:`_UNFIT`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+            stack.extend(item)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and not item.isprintable() and _UNFIT.search(item):
+            return True  # what _UNFIT matches is never printable: most strings end the test there
+    return False
 
 
 def _mended(value: Any, path: str, found: list[tuple[str, str]]) -> Any:

@@ -39,7 +39,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from kg.errors import InputError, RecordError
 from kg.findings import ValidationReport, ValidationResult
-from kg.mapping import map_record
+from kg.mapping import map_read_record, map_record
 from kg.namespaces import CTG, FOAF, GRAPH, STUDY
 from kg.read import Record, nct_id_of
 from kg.resources import ONTOLOGY, shapes_dir
@@ -317,7 +317,7 @@ def _run_records(records: list[dict | Record]) -> _Outcome:
     for record in records:
         try:
             if isinstance(record, Record):
-                mapped = map_record(record.data, source=record.source)
+                mapped = map_read_record(record.data, source=record.source)
             else:
                 mapped = map_record(record)
         except RecordError as exc:

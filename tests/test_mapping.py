@@ -324,3 +324,17 @@ def test_malformed_date_is_kept_as_text_with_a_warning():
 def test_unknown_field_is_reported():
     record = _record(statusModule={"overallStatus": "RECRUITING", "newField": 1})
     assert any("newField" in w for w in map_record(record).warnings)
+
+
+def test_a_record_given_as_a_dict_is_mended_as_the_reader_mends_it():
+    record = _record(conditionsModule={"conditions": ["a\ud800b", "c\x0bd"], "keywords": ["ok"]})
+    mapped = map_record(record)
+    labels = {o.lex for s, p, o, _ in mapped.quads if p.endswith("#label") and "/condition/" in s}
+    assert {"a\ufffdb", "c\ufffdd"} <= labels
+    assert mapped.warnings == [
+        "NCT00000001: $.protocolSection.conditionsModule.conditions[0]: U+D800 cannot stand in "
+        "XML or UTF-8 text; replaced by U+FFFD",
+        "NCT00000001: $.protocolSection.conditionsModule.conditions[1]: U+000B cannot stand in "
+        "XML or UTF-8 text; replaced by U+FFFD",
+    ]
+    assert record["protocolSection"]["conditionsModule"]["conditions"][0] == "a\ud800b"
