@@ -829,12 +829,7 @@ def map_read_record(
     """:func:`map_record` of a record as :mod:`kg.read` gives it, its text mended already: the
     walk that looks for what to mend costs a sixth of the mapping (0.46 ms against 2.5 ms a
     record on the shared records), which the reader saves by scanning the raw text instead.
-
-    :param data: the ``study`` object as parsed from JSON.
-    :param source: where the record was read (file, ``zip!member``); stated as provenance.
-    :param built_at: an ``xsd:dateTime`` for the build; left out when None (deterministic).
-    :param contact_details: False leaves out the phone numbers and e-mail addresses of people.
-    :raises RecordError: when the record has no usable NCT ID or a field has the wrong JSON type.
+    Parameters and errors as :func:`map_record`.
     """
     if not isinstance(data, dict):
         raise fail("$", "a study object", data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
-from urllib.parse import quote
 
 import pyoxigraph
 
@@ -87,7 +86,7 @@ def iri_safe(text: str) -> str:
     """``text`` with every character that may not stand in an IRI percent-encoded."""
     if _IRI_UNSAFE.search(text) is None:
         return text
-    return _IRI_UNSAFE.sub(lambda m: quote(m.group(), safe=""), text)
+    return _IRI_UNSAFE.sub(_percent, text)
 
 
 def iri_segment(text: str) -> str:
