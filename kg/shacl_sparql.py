@@ -535,6 +535,30 @@ class Scan:
     exact: bool = True
     flags: tuple[tuple[str, URIRef, Node], ...] = ()
     derivation: Derivation | None = None
+    grouped: str | None = None
+    """For a count scan whose grouping may run a batch of named graphs at a time: the pattern
+    it groups by focus node. Exact where each node's triples are all in one graph, as kg lays
+    out a store (a study's nodes in its graph, shared nodes in the shared graph)."""
+    batched: str | None = None
+    """``query`` with that grouping inside ``VALUES ?_g {} GRAPH ?_g``, for :meth:`in_graphs`."""
+
+    def in_graphs(self, graphs: Iterable[str]) -> str:
+        """The query with its grouping over the named graphs ``graphs`` (IRIs) only."""
+        assert self.batched is not None
+        return self.batched.replace(_NO_GRAPHS, _graphs(graphs), 1)
+
+    def rows_in(self, graphs: Iterable[str]) -> str:
+        """A query of ``?n``, the number of rows the grouping meets in the graphs ``graphs``."""
+        assert self.grouped is not None
+        rows = f"GRAPH ?_g {{ {self.grouped} }}"
+        return f"SELECT (COUNT(*) AS ?n) WHERE {{ {_graphs(graphs)} {rows} }}"
+
+
+_NO_GRAPHS = "VALUES ?_g {}"
+
+
+def _graphs(graphs: Iterable[str]) -> str:
+    return f"VALUES ?_g {{ {' '.join(f'<{g}>' for g in graphs)} }}"
 
 
 @dataclass(frozen=True)
@@ -712,9 +736,13 @@ class _Compiler:
             extra.append(f"BIND (EXISTS {{ {triple} }} AS ?{name})")
         selected = ["?this", "?type", *(f"?{n}" for n, _, _ in flags)]
         tests = list(dict.fromkeys(c.test for c in checks if c.test is not None))
+        grouped = batched = None
         if kind == "count":
             found = self._counts(path, checks)
             selected.append("?count")
+            if self._batchable(checks):
+                grouped = self._grouped(path, checks)
+                batched = self._counts(path, checks, batched=True)
         elif kind == "min":
             found = self._fewer(path, key[2], targets)
         elif path is None:
@@ -732,11 +760,22 @@ class _Compiler:
                 )
             extra.append(f"OPTIONAL {{ ?value {_TYPE} ?vtype }}")
             selected += ["?value", "?vtype"]
-        query = f"SELECT {' '.join(selected)} WHERE {{ {found} {' '.join(extra)} }}"
-        exact = len(tests) < 2 and all(t.exact for t in tests)
-        return Scan(kind, query, checks, exact, flags)
 
-    def _counts(self, path: str, checks: tuple[Check, ...]) -> str:
+        def select(pattern: str) -> str:
+            return f"SELECT {' '.join(selected)} WHERE {{ {pattern} {' '.join(extra)} }}"
+
+        exact = len(tests) < 2 and all(t.exact for t in tests)
+        return Scan(
+            kind,
+            select(found),
+            checks,
+            exact,
+            flags,
+            grouped=grouped,
+            batched=None if batched is None else select(batched),
+        )
+
+    def _counts(self, path: str, checks: tuple[Check, ...], *, batched: bool = False) -> str:
         """A pattern binding ``?this`` and ``?count``, its number of distinct values of
         ``path``, for the focus nodes of the sh:minCount 1 checks without a value and the nodes
         with more values than the lowest sh:maxCount; each check then judges its own nodes.
@@ -744,12 +783,14 @@ class _Compiler:
         The focus nodes and the path's triples are grouped together, one scan of each, the
         triples counted (a set per node only for the few found): a lookup per focus node costs
         about 20 us on disk, and MINUS held every subject of the path and a set per node. One
-        scan serves both bounds, so the grouping of every subject is paid once per path."""
+        scan serves both bounds, so the grouping of every subject is paid once per path; one
+        COUNT, not one per bound (a third faster). ``batched``: the grouping inside
+        ``VALUES ?_g {} GRAPH ?_g`` (see :attr:`Scan.grouped`)."""
         low = [c for c in checks if c.component == SH.MinCountConstraintComponent]
         high = [c for c in checks if c.component == SH.MaxCountConstraintComponent]
-        rows = f"{{ ?this {path} ?_v }}"
-        if low:
-            rows = f"{{ {_targets_of(low).pattern(self.types, once=False)} }} UNION {rows}"
+        rows = self._grouped(path, checks)
+        if batched:
+            rows = f"{_NO_GRAPHS} GRAPH ?_g {{ {rows} }}"
         bounds = ["{} = 0"] if low else []
         if high:
             bounds.append(f"{{}} > {min(c.count for c in high if c.count is not None)}")
@@ -757,7 +798,10 @@ class _Compiler:
         def outside(count: str) -> str:
             return " || ".join(bound.format(count) for bound in bounds)
 
-        found = f"SELECT ?this WHERE {{ {rows} }} GROUP BY ?this HAVING ({outside('COUNT(?_v)')})"
+        found = (
+            f"SELECT ?this WHERE {{ {{ SELECT ?this (COUNT(?_v) AS ?_n) WHERE {{ {rows} }} "
+            f"GROUP BY ?this }} FILTER ({outside('?_n')}) }}"
+        )
         counted = (
             f"SELECT ?this (COUNT(DISTINCT ?_v) AS ?count) WHERE {{ {{ {found} }} "
             f"OPTIONAL {{ ?this {path} ?_v }} }} GROUP BY ?this "
@@ -769,6 +813,28 @@ class _Compiler:
         if low:
             restrict = f"(?count = 0 || {restrict})"
         return f"{{ {counted} }} FILTER {restrict}"
+
+    def _grouped(self, path: str, checks: tuple[Check, ...]) -> str:
+        """The rows a count scan groups: the path's triples, and the focus nodes of its
+        sh:minCount 1 checks (found without a value)."""
+        low = [c for c in checks if c.component == SH.MinCountConstraintComponent]
+        rows = f"{{ ?this {path} ?_v }}"
+        if low:
+            rows = f"{{ {_targets_of(low).pattern(self.types, once=False)} }} UNION {rows}"
+        return rows
+
+    def _batchable(self, checks: tuple[Check, ...]) -> bool:
+        """True when a count scan may group a batch of graphs at a time: the path is one
+        predicate (so a node's values are in the graph of its own triples, in kg's layout) and
+        each focus node is found by its own triples (its type, or a predicate it is the
+        subject of). The nodes a batch finds are counted again over the whole store, so only
+        a node whose values are spread over graphs could be missed."""
+        targets = _targets_of(checks)
+        return (
+            self.types == _TYPE
+            and all(isinstance(c.path, URIRef) for c in checks)
+            and not (targets.objects_of or targets.nodes)
+        )
 
     def _fewer(self, path: str, n: int, targets: Targets) -> str:
         """A pattern binding ``?this`` to the focus nodes with fewer than ``n`` (above one)

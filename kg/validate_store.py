@@ -22,6 +22,7 @@ the shared nodes to their studies.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import threading
@@ -49,6 +50,10 @@ from kg.validate import _found, _nct_in, _Outcome, _report, load_shapes
 __all__ = ["validate_store"]
 
 _CHUNK = 200
+_ROWS_PER_BATCH = 1_000_000
+"""Rows a count scan groups at once, at most (Oxigraph holds about 270 bytes a focus node)."""
+_SAMPLE = 100  # study graphs whose rows estimate a count scan's
+_MOST_ROWS = 5_000  # a study's rows in one count scan, at most: no estimate for fewer studies
 
 
 def validate_store(
@@ -63,7 +68,8 @@ def validate_store(
 
     :param shapes: a shapes graph or a directory of ``*.ttl`` shapes; the shipped ones if None.
     :param jobs: queries run at once, each in a thread (never two sh:minCount/sh:maxCount
-        scans at once: each holds every subject of its path in memory).
+        scans at once: each groups the subjects of its path in memory, up to
+        ``_ROWS_PER_BATCH`` rows of them in a store as kg builds it, else all of them).
     :raises InputError: when the shapes cannot be loaded, or use SHACL that the SPARQL validator
         does not implement (naming the shape and the component).
     """
@@ -95,8 +101,9 @@ _GROUPED = {"count", "min"}  # the kinds of scan that group every subject of a p
 
 class _Queue:
     """The scans in order, taken by ``jobs`` threads, but never two count scans at once: each
-    groups every subject of its path in memory (1.3 GiB for rdfs:label at 100,000 studies),
-    so two at once would double the peak. A thread skips to the next other scan instead."""
+    groups the subjects of its path in memory (all of them, 1.3 GiB for rdfs:label at 100,000
+    studies, where it cannot group a batch of graphs at a time), so two at once would double
+    the peak. A thread skips to the next other scan instead."""
 
     def __init__(self, scans: Sequence[Scan]) -> None:
         self._pending = list(enumerate(scans))
@@ -177,6 +184,7 @@ class _Data:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
+        self.graphs = _study_graphs(store)
         self._kept: dict[int, list[dict[str, Node]]] = {}
         self.superclasses: dict[Node, set[Node]] = {}
         for row in self.select(f"SELECT ?a ?b WHERE {{ ?a <{RDFS.subClassOf}> ?b }}"):
@@ -200,13 +208,32 @@ class _Data:
     def run(self, scan: Scan) -> list[_Hit]:
         """Run one scan: its rows, as the results of each of its checks."""
         try:
-            rows = self.select(scan.query)
+            batches = self._batches(scan)
+            if batches is None:
+                rows = self.select(scan.query)
+            else:
+                rows = [row for batch in batches for row in self.select(scan.in_graphs(batch))]
         except (SyntaxError, OSError, ValueError, RuntimeError) as exc:
             shape = scan.checks[0].shape.n3()
             raise InputError(f"shape {shape}: its query failed: {exc}") from None
         if id(scan) in self._kept:
             self._kept[id(scan)] = rows
         return self._hits(scan, rows)
+
+    def _batches(self, scan: Scan) -> list[list[str]] | None:
+        """The graphs a count scan groups at a time, a batch each, when grouping the whole
+        store at once would hold more than ``_ROWS_PER_BATCH`` rows (estimated from a sample
+        of the study graphs); None to group it whole. The shared graph is a batch of its own."""
+        graphs = self.graphs
+        if scan.grouped is None or not graphs or len(graphs) * _MOST_ROWS < _ROWS_PER_BATCH:
+            return None
+        sample = graphs[:: max(1, len(graphs) // _SAMPLE)]
+        met = int(self.select(scan.rows_in(sample))[0]["n"])
+        parts = math.ceil(met * len(graphs) / len(sample) / _ROWS_PER_BATCH)
+        if parts < 2:
+            return None
+        size = math.ceil(len(graphs) / parts)
+        return [graphs[i : i + size] for i in range(0, len(graphs), size)] + [[SHARED]]
 
     def proven(self, scan: Scan) -> bool:
         """True when the node scans a derived scan stands on found no instance but IRIs."""
@@ -320,6 +347,21 @@ def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
         datatype = term.datatype.value
         return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
     raise InputError(f"an RDF-star triple term where a node was expected: {term}")
+
+
+def _study_graphs(store: ox.Store) -> list[str] | None:
+    """The study graphs, sorted, when the store holds only what kg builds (study graphs, the
+    shared graph, nothing in the default graph): there each node's triples are all in one
+    graph, so a count scan may group a batch of graphs at a time. None otherwise."""
+    graphs = []
+    for graph in store.named_graphs():
+        if _study_of(graph.value) is not None:
+            graphs.append(graph.value)
+        elif graph.value != SHARED:
+            return None
+    if store.query("ASK { ?s ?p ?o }"):
+        return None
+    return sorted(graphs)
 
 
 def _study_of(graph: str) -> str | None:

@@ -9,6 +9,7 @@ both sides see the same terms: Oxigraph writes valid literals in canonical form 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -36,10 +37,11 @@ from test_shapes import (
 )
 
 import kg
+import kg.validate_store
 from kg.cli import main
 from kg.errors import InputError
 from kg.export import as_graph
-from kg.namespaces import CTG, GRAPH, STUDY
+from kg.namespaces import CTG, GRAPH, MESH, STUDY
 from kg.shacl_sparql import _STRICT, _Datatype, compile_shapes
 from kg.store import SHARED
 from kg.validate import _Batch, _nct_in
@@ -106,11 +108,37 @@ def _pyshacl(store: kg.OxigraphStore, shapes_graph: rdflib.Graph) -> set[Key]:
 
 
 def _same(store: kg.OxigraphStore, shapes_graph: rdflib.Graph | None = None) -> set[Key]:
-    """Validate both ways; assert the same results; return them."""
+    """Validate both ways, and with every count grouped one graph at a time; assert the same
+    results; return them."""
     shapes_graph = shapes_graph if shapes_graph is not None else shapes()
     found = _keys(validate_store(store, shapes=shapes_graph).graph)
     assert found == _pyshacl(store, shapes_graph)
+    with _graph_by_graph():
+        assert _keys(validate_store(store, shapes=shapes_graph).graph) == found
     return found
+
+
+@contextlib.contextmanager
+def _graph_by_graph():
+    """Every count scan that may group a batch of graphs at a time groups one graph at a time
+    (a row a batch at most); yields the batches, as each scan's list of them."""
+    module = kg.validate_store
+    original, most = _Data._batches, module._ROWS_PER_BATCH
+    used: list[list[list[str]]] = []
+
+    def batches(self, scan):
+        found = original(self, scan)
+        if found is not None:
+            used.append(found)
+        return found
+
+    module._ROWS_PER_BATCH = 1
+    _Data._batches = batches
+    try:
+        yield used
+    finally:
+        module._ROWS_PER_BATCH = most
+        _Data._batches = original
 
 
 # --- the compiler ------------------------------------------------------------------------------
@@ -208,6 +236,69 @@ def test_the_real_records_give_what_pyshacl_and_kg_validate_give():
     assert report.studies == reference.studies == 15
     assert isomorphic(report.graph, reference.graph)
     assert report.text() == reference.text()
+
+
+def test_counts_grouped_graph_by_graph_find_what_one_grouping_finds():
+    whole = validate_store(real())
+    with _graph_by_graph() as used:
+        batched = validate_store(real(), jobs=2)
+    assert batched.results == whole.results and len(whole.results) > 10
+    studies = sorted(GRAPH + nct for nct in real().studies())
+    assert len(used) > 100 and len(studies) == 15
+    for batches in used:  # the study graphs in order, in batches, then the shared graph
+        assert [g for batch in batches[:-1] for g in batch] == studies and batches[-1] == [SHARED]
+    assert sum(all(len(b) == 1 for b in batches) for batches in used) > 50
+
+
+def test_a_count_grouped_in_some_graphs_finds_the_nodes_of_those_graphs_only():
+    """Two studies, each with an arm of two labels in its own graph: the scan of rdfs:label
+    counts, grouped in one study's graph, finds that study's arm; graph by graph, both."""
+    store = kg.OxigraphStore.memory()
+    store.build([CTGOV / "NCT03418623.json", CTGOV / "NCT00763412.json"])
+    arms = {}
+    for nct in ("NCT03418623", "NCT00763412"):
+        arms[nct] = STUDY + nct + "/arm/1"
+        label = ox.Literal("a second label")
+        graph = ox.NamedNode(GRAPH + nct)
+        store.store.add(
+            ox.Quad(ox.NamedNode(arms[nct]), ox.NamedNode(str(RDFS.label)), label, graph)
+        )
+    (scan,) = [
+        s
+        for s in compile_shapes(shapes(), hierarchy=False)
+        if s.grouped and str(RDFS.label) in s.query
+    ]
+    data = _Data(store.store)
+    for nct, arm in arms.items():
+        rows = data.select(scan.in_graphs([GRAPH + nct]))
+        assert {str(row["this"]) for row in rows} == {arm}
+        assert int(data.select(scan.rows_in([GRAPH + nct]))[0]["n"]) > 2
+    with _graph_by_graph() as used:
+        report = validate_store(store)
+    assert len(used) > 10
+    assert sorted((r.focus, r.constraint) for r in report.results if r.path == str(RDFS.label)) == [
+        (arms["NCT00763412"], "MaxCountConstraintComponent"),
+        (arms["NCT03418623"], "MaxCountConstraintComponent"),
+    ]
+
+
+def test_a_store_with_graphs_kg_did_not_write_is_grouped_whole():
+    """A second label of an arm, in a graph of the user's or the default graph, breaks the
+    arm's sh:maxCount 1 only where the arm's own graph is grouped with it."""
+    arm = STUDY + "NCT03418623/arm/1"
+    for graph in (ox.NamedNode(EX + "notes"), ox.DefaultGraph()):
+        store = kg.OxigraphStore.memory()
+        store.build([CTGOV / "NCT03418623.json"])
+        assert _Data(store.store).graphs == [GRAPH + "NCT03418623"]
+        label = ox.Literal("a second label")
+        store.store.add(ox.Quad(ox.NamedNode(arm), ox.NamedNode(str(RDFS.label)), label, graph))
+        assert _Data(store.store).graphs is None
+        with _graph_by_graph() as used:
+            report = validate_store(store)
+        assert used == []
+        assert [(r.focus, r.path, r.constraint) for r in report.results] == [
+            (arm, str(RDFS.label), "MaxCountConstraintComponent")
+        ]
 
 
 # --- every shape, broken as tests/test_shapes.py breaks it -------------------------------------
@@ -491,6 +582,29 @@ def test_shapes_of_its_own_give_what_pyshacl_gives():
     reference = kg.validate(as_graph(store), shapes=own)
     assert _rows(report) == _rows(reference)
     assert len(report.graph) == len(reference.graph)
+
+
+ACROSS_GRAPHS = f"""
+@prefix sh: <{SH}> . @prefix ctg: <{CTG}> . @prefix rdfs: <{RDFS}> .
+@prefix ex: <{EX}> . @prefix meshv: <http://id.nlm.nih.gov/mesh/vocab#> .
+ex:SponsorNamed a sh:PropertyShape ; sh:targetObjectsOf ctg:leadSponsor ;
+    sh:path rdfs:label ; sh:minCount 1 ; sh:maxCount 1 .
+ex:AncestorOfOne a sh:PropertyShape ; sh:targetClass meshv:Descriptor ;
+    sh:path [ sh:inversePath ctg:conditionMeshAncestor ] ; sh:maxCount 1 .
+ex:Seed a sh:PropertyShape ; sh:targetNode <{STUDY}NCT07366658> ;
+    sh:path ctg:nctId ; sh:minCount 1 .
+"""
+
+
+def test_counts_whose_rows_span_graphs_are_grouped_whole():
+    """Focus nodes found by another node's triples (sh:targetObjectsOf, sh:targetNode) and
+    an inverse path are never grouped by graph: an inverse path's triples are in its values'
+    graphs, so a MeSH ancestor of studies in two graphs has one in each."""
+    own = rdflib.Graph().parse(data=ACROSS_GRAPHS, format="turtle")
+    assert not any(scan.grouped for scan in compile_shapes(own, hierarchy=False))
+    found = _same(real(), own)
+    assert {key[3] for key in found} == {EX + "AncestorOfOne"}
+    assert (f"<{MESH}D009369>", EX + "AncestorOfOne") in {(key[0], key[3]) for key in found}
 
 
 COUNT_SHAPES = f"""
