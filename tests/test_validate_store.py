@@ -120,8 +120,8 @@ def _same(store: kg.OxigraphStore, shapes_graph: rdflib.Graph | None = None) -> 
 
 @contextlib.contextmanager
 def _graph_by_graph():
-    """Every count scan that may group a batch of graphs at a time groups one graph at a time
-    (a row a batch at most); yields the batches, as each scan's list of them."""
+    """Every count scan that may group a batch of graphs at a time groups as few as it can
+    (one graph a batch where it meets at least a row a graph); yields each scan's batches."""
     module = kg.validate_store
     original, most = _Data._batches, module._ROWS_PER_BATCH
     used: list[list[list[str]]] = []
@@ -283,8 +283,8 @@ def test_a_count_grouped_in_some_graphs_finds_the_nodes_of_those_graphs_only():
 
 
 def test_a_store_with_graphs_kg_did_not_write_is_grouped_whole():
-    """A second label of an arm, in a graph of the user's or the default graph, breaks the
-    arm's sh:maxCount 1 only where the arm's own graph is grouped with it."""
+    """A second label of an arm in a graph kg does not write (one of the user's, the default
+    graph) makes every count group the whole store, so the arm's sh:maxCount 1 is broken."""
     arm = STUDY + "NCT03418623/arm/1"
     for graph in (ox.NamedNode(EX + "notes"), ox.DefaultGraph()):
         store = kg.OxigraphStore.memory()
