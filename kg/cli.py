@@ -232,6 +232,9 @@ def _graph_inputs(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="leave out people's phone numbers and e-mail addresses",
     )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="do not print the records' build warnings"
+    )
 
 
 def _load(
@@ -252,6 +255,8 @@ def _load(
     graph = build(inputs, contact_details=args.contact_details, built_at=build_time())
     for error in graph.report.errors:
         print(f"error: {error}", file=sys.stderr)
+    for warning in [] if args.quiet else graph.report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if not graph.report.ok:
         print(graph.report.summary(), file=sys.stderr)
     return graph

@@ -9,7 +9,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 import rdflib
-from conftest import CTGOV, SEED
+from conftest import CTGOV, SEED, load_record
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF
 
@@ -224,6 +224,21 @@ def test_kg_export_writes_each_rdf_format_from_the_command_line(tmp_path):
     assert main(["export", str(SEED), "--to", "ttl", "-o", str(out)]) == 0
     g = rdflib.Graph().parse(out)
     assert (rdflib.URIRef(SEED_STUDY), rdflib.URIRef(CTG + "leadSponsor"), rdflib.URIRef(LEAD)) in g
+
+
+@pytest.mark.parametrize("verb", [["export", "-o", "OUT"], ["stats"]])
+def test_commands_that_build_print_the_build_warnings_unless_quiet(verb, tmp_path, capsys):
+    record = load_record("NCT03418623")
+    record["protocolSection"]["statusModule"]["overallStatus"] = "PAUSED_FOR_REVIEW"
+    path = tmp_path / "NCT03418623.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    argv = [str(tmp_path / "x.ttl") if a == "OUT" else a for a in verb] + [str(path)]
+    assert main(argv) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    assert len(warnings) == 1 and "PAUSED_FOR_REVIEW" in warnings[0]
+    assert "overallStatus" in warnings[0] and "NCT03418623" in warnings[0]
+    assert main([*argv, "-q"]) == 0
+    assert "warning:" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
