@@ -196,6 +196,8 @@ class _Data:
 
     def studies(self) -> int:
         """The number of study graphs in the store."""
+        if self.graphs is not None:
+            return len(self.graphs)
         return sum(_study_of(g.value) is not None for g in self.store.named_graphs())
 
     def keep(self, derived: Iterable[Scan]) -> None:
