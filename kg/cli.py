@@ -193,13 +193,14 @@ def _build(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _print_report(report: BuildReport, *, quiet: bool) -> None:
+def _print_report(report: BuildReport, *, quiet: bool, summary: bool = True) -> None:
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     if not quiet:
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    print(report.summary(), file=sys.stderr)
+    if summary:
+        print(report.summary(), file=sys.stderr)
 
 
 class _Progress:
@@ -253,12 +254,7 @@ def _load(
         print(f"kg {verb}: error: give INPUT paths, '-', --sample or --store DIR", file=sys.stderr)
         return None
     graph = build(inputs, contact_details=args.contact_details, built_at=build_time())
-    for error in graph.report.errors:
-        print(f"error: {error}", file=sys.stderr)
-    for warning in [] if args.quiet else graph.report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if not graph.report.ok:
-        print(graph.report.summary(), file=sys.stderr)
+    _print_report(graph.report, quiet=args.quiet, summary=not graph.report.ok)
     return graph
 
 

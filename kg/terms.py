@@ -114,7 +114,8 @@ def web_link(url: str) -> str | None:
     if _valid(link):
         return link
     head = _HEAD.match(link)
-    end = head.end() if head else 0
+    assert head is not None  # the link has a scheme by now
+    end = head.end()
     path, hash_, fragment = link[end:].partition("#")
     mended = link[:end] + _TAIL_UNSAFE.sub(_percent, path) + hash_
     mended += _TAIL_UNSAFE.sub(_percent, fragment)
