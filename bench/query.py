@@ -60,7 +60,7 @@ class _Nowhere:
     def add(self, record: object) -> None:
         pass
 
-    def add_lines(self, graph: str, text: str) -> None:
+    def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
         pass
 
     def remove(self, graph: str) -> None:

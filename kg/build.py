@@ -11,6 +11,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from kg.mapping import MappedRecord, last_update, map_read_record
 from kg.read import Record, Unit, read_unit, records, units
 from kg.sinks import Sink, encode_apart
 from kg.sinks import encode as encode_quads
+from kg.spool import Span, SpoolReader, SpoolWriter
 
 
 @dataclass
@@ -88,7 +90,7 @@ def run(
     )
     parallel = jobs > 1 and options.encode is not None and "-" not in map(os.fsdecode, inputs)
     converted = _converted(inputs, options, stdin, jobs if parallel else 1, known or {})
-    with _rare_collections():
+    with _rare_collections(), contextlib.closing(converted):
         _take(converted, sink, report, strict, progress)
     return report
 
@@ -189,14 +191,15 @@ class _Unchanged:
 
 @dataclass(slots=True)
 class _Converted:
-    """A mapped record, its quads already encoded as text when a worker made it."""
+    """A mapped record, its quads already encoded as UTF-8 N-Quads when a worker made it (the
+    study's own lines in a spool file until the build reads them)."""
 
     source: str
     version: str
     record: MappedRecord
     count: int
-    lines: str | None = None
-    shared_lines: str = ""
+    lines: bytes | Span | None = None
+    shared_lines: bytes = b""
 
 
 _Item = _Converted | _Unchanged | RecordError
@@ -206,6 +209,8 @@ _IN_FLIGHT = 16 * _CHUNK
 so that memory stays flat when the sink is slower than the workers."""
 _known: Mapping[str, str] = {}
 """In a worker process: the versions already stored (set once per worker, not per task)."""
+_spool: SpoolWriter | None = None
+"""In a worker process: where it writes the records' own lines."""
 
 
 def _converted(
@@ -230,17 +235,29 @@ def _converted(
             yield unit if isinstance(unit, RecordError) else (unit, options)
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_remember, initargs=(known,)) as pool:
-        for batch in pool.imap(_convert_unit, work(), chunksize=_CHUNK):
-            room.release()
-            yield from batch
+    with (
+        tempfile.TemporaryDirectory(prefix="kg-spool-") as directory,
+        context.Pool(jobs, initializer=_remember, initargs=(known, directory)) as pool,
+    ):
+        spool = SpoolReader(directory)
+        try:
+            for batch in pool.imap(_convert_unit, work(), chunksize=_CHUNK):
+                room.release()
+                for item in batch:
+                    if isinstance(item, _Converted) and isinstance(item.lines, Span):
+                        item.lines = spool.read(item.lines)
+                yield from batch
+        finally:
+            spool.close()
 
 
-def _remember(known: Mapping[str, str]) -> None:
-    """A worker's start (forked inside :func:`_rare_collections`): the stored versions, and
-    what the parent held at the fork frozen, never scanned nor copied by a collection."""
-    global _known
+def _remember(known: Mapping[str, str], spool: str) -> None:
+    """A worker's start (forked inside :func:`_rare_collections`): the stored versions, its
+    spool file, and what the parent held at the fork frozen, never scanned nor copied by a
+    collection."""
+    global _known, _spool
     _known = known
+    _spool = SpoolWriter(spool)
     gc.freeze()
 
 
@@ -284,11 +301,19 @@ def _convert(record: Record, options: _Options, *, encode: bool) -> _Converted |
     if not encode:
         return _Converted(record.source, version, mapped, count)
     if options.shared:
-        lines, shared = encode_apart(mapped.quads, options.shared)
+        own, shared = encode_apart(mapped.quads, options.shared)
     else:
-        lines, shared = encode_quads(mapped.quads, triples=bool(options.encode)), ""
+        own, shared = encode_quads(mapped.quads, triples=bool(options.encode)), ""
     mapped.quads = []
-    return _Converted(record.source, version, mapped, count, lines, shared)
+    lines = own.encode("utf-8")
+    return _Converted(
+        record.source,
+        version,
+        mapped,
+        count,
+        lines if _spool is None else _spool.write(lines),
+        shared.encode("utf-8"),
+    )
 
 
 def _fail(report: BuildReport, error: RecordError, strict: bool) -> None:

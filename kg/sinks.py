@@ -23,7 +23,7 @@ from kg.namespaces import GRAPH, STUDY
 from kg.terms import Lit, Quad, Term, escape
 
 _OWN_SUBJECTS = (STUDY, GRAPH)
-_PER_STUDY = tuple(f"<{prefix}" for prefix in _OWN_SUBJECTS)
+_PER_STUDY = tuple(f"<{prefix}".encode() for prefix in _OWN_SUBJECTS)
 
 
 def encode(quads: list[Quad], *, triples: bool = False) -> str:
@@ -66,12 +66,12 @@ def _encode(quads: list[Quad], shared: str | None, triples: bool) -> tuple[str, 
     return "".join(own), "".join(common)
 
 
-def lines_of(text: str) -> list[str]:
-    """The lines of N-Quads or N-Triples text, each with its newline. Split at ``\\n`` only: a
-    literal may hold what ``str.splitlines`` also breaks at (U+000B, U+000C, U+0085, U+2028)."""
-    lines = [line + "\n" for line in text.split("\n")]
+def lines_of(text: bytes) -> list[bytes]:
+    """The lines of UTF-8 N-Quads or N-Triples, each with its newline: split at ``\\n`` only,
+    as N-Quads ends its lines (``bytes.splitlines`` also breaks at a ``\\r``)."""
+    lines = [line + b"\n" for line in text.split(b"\n")]
     last = lines.pop()
-    if last != "\n":
+    if last != b"\n":
         lines.append(last[:-1])
     return lines
 
@@ -81,7 +81,7 @@ class Sink(Protocol):
 
     def add(self, record: MappedRecord) -> None: ...
 
-    def add_lines(self, graph: str, text: str, shared: str = "") -> None: ...
+    def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None: ...
 
     def remove(self, graph: str) -> None: ...
 
@@ -104,22 +104,23 @@ class NQuadsSink:
         self._tmp = spool or self._out.file
         self._spans: dict[str, tuple[int, int]] = {}
         self._dropped: list[tuple[int, int]] = []
-        self._shared_seen: set[str] = set()
+        self._shared_seen: set[bytes] = set()
 
     def add(self, record: MappedRecord) -> None:
         """Write one record's quads."""
-        self.add_lines(record.graph, encode(record.quads, triples=self.triples))
+        self.add_lines(record.graph, encode(record.quads, triples=self.triples).encode("utf-8"))
 
-    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
-        """Write one record given as N-Quads (or N-Triples) text, as :func:`encode` makes it."""
-        text += shared
+    def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
+        """Write one record given as UTF-8 N-Quads (or N-Triples), as :func:`encode` makes it."""
         if self.triples:
-            text = "".join(self._unseen(lines_of(text)))
+            lines = b"".join(self._unseen(lines_of(lines + shared)))
+            shared = b""
         start = self._tmp.tell()
-        self._tmp.write(text.encode("utf-8"))
+        self._tmp.write(lines)
+        self._tmp.write(shared)
         self._spans[graph] = (start, self._tmp.tell())
 
-    def _unseen(self, lines: list[str]) -> Iterator[str]:
+    def _unseen(self, lines: list[bytes]) -> Iterator[bytes]:
         """Lines about shared nodes only the first time: N-Triples has no graph names."""
         seen = self._shared_seen
         for line in lines:
@@ -192,9 +193,9 @@ class DatasetSink:
         to_rdflib = self.term
         graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o, _ in record.quads)
 
-    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
-        """Add one record given as N-Quads text."""
-        self.dataset.parse(data=text + shared, format="nquads")
+    def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
+        """Add one record given as UTF-8 N-Quads."""
+        self.dataset.parse(data=(lines + shared).decode("utf-8"), format="nquads")
 
     def remove(self, graph: str) -> None:
         """Drop the named graph of a record added earlier."""

@@ -194,13 +194,13 @@ class _SharedLines:
     """Shared-node lines (already in graph :data:`SHARED`) each given once per build."""
 
     def __init__(self) -> None:
-        self._seen: set[str] = set()
+        self._seen: set[bytes] = set()
 
-    def new(self, text: str) -> str:
+    def new(self, text: bytes) -> bytes:
         seen = self._seen
         fresh = [line for line in lines_of(text) if line not in seen]
         seen.update(fresh)
-        return "".join(fresh)
+        return b"".join(fresh)
 
 
 class BulkSink:
@@ -228,22 +228,23 @@ class BulkSink:
         self._aborted = False
         self._streamed: set[str] = set()
         self._dropped: set[str] = set()
-        self._late: dict[str, tuple[str, str]] = {}
+        self._late: dict[str, tuple[bytes, bytes]] = {}
 
     def add(self, record: MappedRecord) -> None:
         """Take one record's quads."""
-        self.add_lines(record.graph, *encode_apart(record.quads, SHARED))
+        self.add_lines(record.graph, *_encoded_apart(record))
 
-    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
-        """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`)."""
+    def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
+        """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`),
+        UTF-8 N-Quads."""
         shared = self._shared.new(shared)
         if graph in self._dropped:
-            self._late[graph] = (text, shared)
+            self._late[graph] = (lines, shared)
             return
         if not self._threads:
             self._start()
         self._streamed.add(graph)
-        self._put((text + shared).encode("utf-8"))
+        self._put(lines + shared)
 
     def remove(self, graph: str) -> None:
         """Drop a study taken earlier: its newer copy replaces it after the bulk load."""
@@ -260,7 +261,7 @@ class BulkSink:
         """
         self._finish()
         for graph in sorted(self._dropped):
-            own, shared = self._late.get(graph, ("", ""))
+            own, shared = self._late.get(graph, (b"", b""))
             _replace(self.store, [graph], own + shared)
         self.store.optimize()
         self.store.flush()
@@ -352,36 +353,37 @@ class UpdateSink:
         self.store = store
         self._batch_bytes = batch_bytes or BATCH_BYTES
         self._shared = _SharedLines()
-        self._pending: dict[str, str] = {}
-        self._pending_shared: list[str] = []
+        self._pending: dict[str, bytes] = {}
+        self._pending_shared: list[bytes] = []
         self._size = 0
 
     def add(self, record: MappedRecord) -> None:
         """Take one record's quads."""
-        self.add_lines(record.graph, *encode_apart(record.quads, SHARED))
+        self.add_lines(record.graph, *_encoded_apart(record))
 
-    def add_lines(self, graph: str, text: str, shared: str = "") -> None:
-        """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`)."""
+    def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
+        """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`),
+        UTF-8 N-Quads."""
         shared = self._shared.new(shared)
-        self._size += len(text) + len(shared) - len(self._pending.pop(graph, ""))
-        self._pending[graph] = text
+        self._size += len(lines) + len(shared) - len(self._pending.pop(graph, b""))
+        self._pending[graph] = lines
         self._pending_shared.append(shared)
         if self._size >= self._batch_bytes:
             self.flush()
 
     def remove(self, graph: str) -> None:
         """Drop a study taken earlier and not yet written (a written one is replaced anyway)."""
-        self._size -= len(self._pending.pop(graph, ""))
+        self._size -= len(self._pending.pop(graph, b""))
 
     def flush(self) -> None:
         """Write the pending studies: the new ones in one transactional load, the changed ones
         in one transaction that drops their old graphs and inserts the new."""
         stored = [g for g in self._pending if self.store.contains_named_graph(ox.NamedNode(g))]
         if stored:
-            _replace(self.store, stored, "".join(self._pending.pop(g) for g in stored))
+            _replace(self.store, stored, b"".join(self._pending.pop(g) for g in stored))
         if self._pending or any(self._pending_shared):
-            data = "".join([*self._pending.values(), *self._pending_shared])
-            self.store.load(input=data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            data = b"".join([*self._pending.values(), *self._pending_shared])
+            self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
         self.abort()
 
     def close(self) -> None:
@@ -396,12 +398,18 @@ class UpdateSink:
         self._size = 0
 
 
-def _replace(store: ox.Store, graphs: list[str], lines: str) -> None:
-    """Drop ``graphs`` and insert the N-Quads ``lines`` in one transaction."""
+def _encoded_apart(record: MappedRecord) -> tuple[bytes, bytes]:
+    """A record's own lines and its shared-node lines, as UTF-8 N-Quads."""
+    own, shared = encode_apart(record.quads, SHARED)
+    return own.encode("utf-8"), shared.encode("utf-8")
+
+
+def _replace(store: ox.Store, graphs: list[str], lines: bytes) -> None:
+    """Drop ``graphs`` and insert the UTF-8 N-Quads ``lines`` in one transaction."""
     drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in graphs)
     by_graph: dict[str, list[str]] = {}
     for line in lines_of(lines):
-        body, _, graph = line[:-3].rpartition(" <")
+        body, _, graph = line.decode("utf-8")[:-3].rpartition(" <")
         by_graph.setdefault(graph[:-1], []).append(body)
     inserts = "\n".join(
         f"GRAPH <{g}> {{\n" + " .\n".join(bodies) + " .\n}" for g, bodies in by_graph.items()

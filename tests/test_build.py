@@ -268,8 +268,17 @@ def _umask() -> int:
 
 
 @pytest.mark.parametrize("suffix", [".nq", ".nt"])
-def test_parallel_build_gives_the_same_output_and_report(tmp_path, monkeypatch, capsys, suffix):
+@pytest.mark.parametrize("rotate", [None, 1])
+def test_parallel_build_gives_the_same_output_and_report(
+    tmp_path, monkeypatch, capsys, suffix, rotate
+):
+    """Also with a worker's spool file renewed after every record; no spool file is left."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    spools = tmp_path / "temp"
+    spools.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spools))
+    if rotate:
+        monkeypatch.setattr("kg.spool.ROTATE_BYTES", rotate)
     archive = tmp_path / "ctg-studies.json.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in RECORD_FILES:
@@ -285,6 +294,22 @@ def test_parallel_build_gives_the_same_output_and_report(tmp_path, monkeypatch, 
     assert serial == parallel
     assert serial_err == parallel_err
     assert "failed 6" in serial_err and "NCT99999999.json" in serial_err
+    assert list(spools.iterdir()) == []
+
+
+def test_a_spool_reads_back_what_each_writer_wrote_and_removes_what_it_read_past(tmp_path):
+    from kg.spool import SpoolReader, SpoolWriter
+
+    writer = SpoolWriter(str(tmp_path), rotate_bytes=10)
+    spans = [writer.write(data) for data in (b"first line\n", b"second\n", b"\xc3\xa9\n")]
+    assert [s.number for s in spans] == [0, 1, 1]
+    reader = SpoolReader(str(tmp_path))
+    assert reader.read(spans[0]) == b"first line\n"
+    assert reader.read(spans[1]) == b"second\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{spans[1].writer}-1.nq"]
+    assert reader.read(spans[2]) == b"\xc3\xa9\n"
+    reader.close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_encoded_lines_read_back_as_the_same_terms():
