@@ -87,7 +87,15 @@ def units(inputs: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[U
 
     :raises InputError: at once, before anything is read, when an input path does not exist.
     """
-    return _units(_paths(inputs))
+    return _listed(_paths(inputs))
+
+
+def _listed(paths: list[str]) -> Iterator[Unit | RecordError]:
+    """The units of ``paths``; the last archive listed is closed when they end."""
+    try:
+        yield from _units(paths)
+    finally:
+        _open_archive.cache_clear()
 
 
 def _paths(inputs: Iterable[str | os.PathLike] | str | os.PathLike) -> list[str]:
@@ -119,7 +127,7 @@ def _read(paths: list[str], stdin: BinaryIO | None) -> Iterator[_Item]:
             else:
                 yield from read_unit(unit, stdin)
     finally:
-        _archive.cache_clear()
+        _open_archive.cache_clear()
 
 
 def _units(paths: list[str]) -> Iterator[Unit | RecordError]:
@@ -181,9 +189,15 @@ def _file(path: str) -> Iterator[_Item]:
         yield RecordError(f"cannot read: {exc.strerror or exc}", source=path, nct_id=_named(path))
 
 
-@lru_cache(maxsize=1)
 def _archive(path: str) -> zipfile.ZipFile:
-    """The open archive being read (one at a time, so its directory is parsed once)."""
+    """The open archive being read (one at a time, so its directory is parsed once), opened by
+    this process: a worker forked while its parent held the archive open would share the
+    file's offset with the parent and the other workers, and their reads would interleave."""
+    return _open_archive(path, os.getpid())
+
+
+@lru_cache(maxsize=1)
+def _open_archive(path: str, pid: int) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 

@@ -312,6 +312,30 @@ def test_a_spool_reads_back_what_each_writer_wrote_and_removes_what_it_read_past
     assert list(tmp_path.iterdir()) == []
 
 
+def test_parallel_builds_in_one_process_read_a_bulk_zip_whole_each_time(tmp_path):
+    """A second build of the same archive in one process forks its workers while the process
+    knows the archive from the first: each worker must read it through a file of its own (a
+    shared file offset made workers read each other's members: studies lost, or a hang)."""
+    archive = tmp_path / "ctg-studies.json.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for i in range(200):
+            record = json.loads(RECORD_FILES[i % len(RECORD_FILES)].read_text())
+            record["protocolSection"]["identificationModule"]["nctId"] = f"NCT9{i:07d}"
+            zf.writestr(f"NCT9{i:07d}.json", json.dumps(record))
+    outputs = []
+    for n in range(2):
+        out = tmp_path / f"out-{n}.nq"
+        sink = NQuadsSink(out)
+        report = run([archive], sink, jobs=2, built_at="2026-01-01T00:00:00Z")
+        sink.close()
+        assert (report.converted, report.failed) == (200, 0)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    from kg.read import _open_archive
+
+    assert _open_archive.cache_info().currsize == 0  # the build leaves no archive open
+
+
 def test_encoded_lines_read_back_as_the_same_terms():
     from kg.sinks import encode, encode_apart
     from kg.terms import XSD_INTEGER, Lit
