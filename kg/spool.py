@@ -2,8 +2,9 @@
 
 A worker appends each record's N-Quads bytes to a spool file of its own and sends the build only
 where they are (a :class:`Span`); the build reads them back with one ``pread``. Through a pipe,
-the parent spent 5.5 s of CPU receiving and unpickling the 1.7 GB of 10,000 studies, a third of
-what the two workers spent mapping them; a file written and read back costs ~1.2 s (page cache).
+the build spent 5.5 s of CPU receiving and unpickling the 1.7 GB of 10,000 studies, a quarter of
+what the two workers spent mapping them; writing 1.7 GB to a file and reading it back costs
+about 1.2 s (page cache, measured on the same machine).
 A worker starts a new file every :data:`ROTATE_BYTES`; the build removes a worker's file as soon
 as it reads from that worker's next one, so the spool stays small whatever the corpus size.
 """
