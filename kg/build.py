@@ -303,16 +303,10 @@ def _convert(record: Record, options: _Options, *, encode: bool) -> _Converted |
     if options.shared:
         own, shared = encode_apart(mapped.quads, options.shared)
     else:
-        own, shared = encode_quads(mapped.quads, triples=bool(options.encode)), ""
+        own, shared = encode_quads(mapped.quads, triples=bool(options.encode)), b""
     mapped.quads = []
-    lines = own.encode("utf-8")
     return _Converted(
-        record.source,
-        version,
-        mapped,
-        count,
-        lines if _spool is None else _spool.write(lines),
-        shared.encode("utf-8"),
+        record.source, version, mapped, count, own if _spool is None else _spool.write(own), shared
     )
 
 

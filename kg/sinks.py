@@ -26,15 +26,16 @@ _OWN_SUBJECTS = (STUDY, GRAPH)
 _PER_STUDY = tuple(f"<{prefix}".encode() for prefix in _OWN_SUBJECTS)
 
 
-def encode(quads: list[Quad], *, triples: bool = False) -> str:
-    """Quads as N-Quads text, or as N-Triples (graph names dropped) with ``triples``."""
-    return _encode(quads, None, triples)[0]
+def encode(quads: list[Quad], *, triples: bool = False) -> bytes:
+    """Quads as UTF-8 N-Quads, or as N-Triples (graph names dropped) with ``triples``."""
+    return _encode(quads, None, triples)[0].encode("utf-8")
 
 
-def encode_apart(quads: list[Quad], shared: str) -> tuple[str, str]:
-    """A study's own quads as N-Quads, and apart from them those about shared nodes
+def encode_apart(quads: list[Quad], shared: str) -> tuple[bytes, bytes]:
+    """A study's own quads as UTF-8 N-Quads, and apart from them those about shared nodes
     (organizations, conditions, MeSH terms), put in graph ``shared`` (see :mod:`kg.store`)."""
-    return _encode(quads, shared, False)
+    own, common = _encode(quads, shared, False)
+    return own.encode("utf-8"), common.encode("utf-8")
 
 
 def _encode(quads: list[Quad], shared: str | None, triples: bool) -> tuple[str, str]:
@@ -108,7 +109,7 @@ class NQuadsSink:
 
     def add(self, record: MappedRecord) -> None:
         """Write one record's quads."""
-        self.add_lines(record.graph, encode(record.quads, triples=self.triples).encode("utf-8"))
+        self.add_lines(record.graph, encode(record.quads, triples=self.triples))
 
     def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
         """Write one record given as UTF-8 N-Quads (or N-Triples), as :func:`encode` makes it."""

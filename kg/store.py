@@ -232,7 +232,7 @@ class BulkSink:
 
     def add(self, record: MappedRecord) -> None:
         """Take one record's quads."""
-        self.add_lines(record.graph, *_encoded_apart(record))
+        self.add_lines(record.graph, *encode_apart(record.quads, SHARED))
 
     def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
         """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`),
@@ -359,7 +359,7 @@ class UpdateSink:
 
     def add(self, record: MappedRecord) -> None:
         """Take one record's quads."""
-        self.add_lines(record.graph, *_encoded_apart(record))
+        self.add_lines(record.graph, *encode_apart(record.quads, SHARED))
 
     def add_lines(self, graph: str, lines: bytes, shared: bytes = b"") -> None:
         """Take one study's own lines and its shared-node lines (in graph :data:`SHARED`),
@@ -396,12 +396,6 @@ class UpdateSink:
         self._pending.clear()
         self._pending_shared.clear()
         self._size = 0
-
-
-def _encoded_apart(record: MappedRecord) -> tuple[bytes, bytes]:
-    """A record's own lines and its shared-node lines, as UTF-8 N-Quads."""
-    own, shared = encode_apart(record.quads, SHARED)
-    return own.encode("utf-8"), shared.encode("utf-8")
 
 
 def _replace(store: ox.Store, graphs: list[str], lines: bytes) -> None:
