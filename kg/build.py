@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import os
+import signal
 import tempfile
-import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
-from kg.errors import RecordError
+from kg.errors import BuildError, RecordError
 from kg.iris import graph_iri
 from kg.mapping import MappedRecord, last_update, map_read_record
 from kg.read import Record, Unit, read_unit, records, units
@@ -204,13 +208,18 @@ class _Converted:
 
 _Item = _Converted | _Unchanged | RecordError
 _CHUNK = 8
-_IN_FLIGHT = 16 * _CHUNK
-"""Units (files, zip members) handed to each worker and not yet taken by the sink: a bound,
-so that memory stays flat when the sink is slower than the workers."""
+"""Units (files, zip members) a worker converts in one task."""
+_IN_FLIGHT = 16
+"""Tasks for each worker handed out and not yet taken by the sink: a bound, so that memory
+stays flat when the sink is slower than the workers."""
 _known: Mapping[str, str] = {}
 """In a worker process: the versions already stored (set once per worker, not per task)."""
 _spool: SpoolWriter | None = None
 """In a worker process: where it writes the records' own lines."""
+_busy: _Busy | None = None
+"""In a worker process: where it notes the unit it converts."""
+_BUSY = ".busy"
+_T = TypeVar("_T")
 
 
 def _converted(
@@ -227,51 +236,100 @@ def _converted(
             else:
                 yield _unchanged(item, known) or _convert(item, options, encode=False)
         return
-    room = threading.Semaphore(jobs * _IN_FLIGHT)
-
-    def work() -> Iterator[RecordError | tuple[Unit, _Options]]:
-        for unit in units(inputs):
-            room.acquire()
-            yield unit if isinstance(unit, RecordError) else (unit, options)
-
     context = multiprocessing.get_context("fork")
-    with (
-        tempfile.TemporaryDirectory(prefix="kg-spool-") as directory,
-        context.Pool(jobs, initializer=_remember, initargs=(known, directory)) as pool,
-    ):
+    with tempfile.TemporaryDirectory(prefix="kg-spool-") as directory:
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_remember, initargs=(known, directory)
+        )
         spool = SpoolReader(directory)
+        pending: deque[Future[list[_Item]]] = deque()
         try:
-            for batch in pool.imap(_convert_unit, work(), chunksize=_CHUNK):
-                room.release()
-                for item in batch:
-                    if isinstance(item, _Converted) and isinstance(item.lines, Span):
-                        item.lines = spool.read(item.lines)
-                yield from batch
+            for chunk in _chunks(units(inputs), _CHUNK):
+                work = [u if isinstance(u, RecordError) else (u, options) for u in chunk]
+                pending.append(pool.submit(_convert_units, work))
+                if len(pending) >= jobs * _IN_FLIGHT:
+                    yield from _taken(pending.popleft(), spool, directory)
+            while pending:
+                yield from _taken(pending.popleft(), spool, directory)
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             spool.close()
+
+
+def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _taken(future: Future[list[_Item]], spool: SpoolReader, directory: str) -> list[_Item]:
+    """A worker's converted records, their own lines read back from its spool file."""
+    try:
+        batch = future.result()
+    except BrokenProcessPool:
+        busy = sorted(_busy_units(directory))
+        raise BuildError(
+            "a worker process ended abruptly (killed, or out of memory) while the workers "
+            f"converted {', '.join(busy) or 'no record'}; the build stopped"
+        ) from None
+    for item in batch:
+        if isinstance(item, _Converted) and isinstance(item.lines, Span):
+            item.lines = spool.read(item.lines)
+    return batch
 
 
 def _remember(known: Mapping[str, str], spool: str) -> None:
     """A worker's start (forked inside :func:`_rare_collections`): the stored versions, its
     spool file, and what the parent held at the fork frozen, never scanned nor copied by a
-    collection."""
-    global _known, _spool
+    collection. Ctrl-C is the build's to handle: it stops the workers."""
+    global _known, _spool, _busy
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _known = known
     _spool = SpoolWriter(spool)
+    _busy = _Busy(spool)
     gc.freeze()
 
 
-def _convert_unit(work: RecordError | tuple[Unit, _Options]) -> list[_Item]:
-    """In a worker: read, map and encode every record of one unit."""
-    if isinstance(work, RecordError):
-        return [work]
-    unit, options = work
-    return [
-        item
-        if isinstance(item, RecordError)
-        else _unchanged(item, _known) or _convert(item, options, encode=True)
-        for item in read_unit(unit)
-    ]
+class _Busy:
+    """A worker's note of the unit it converts, which the build reads if the worker dies."""
+
+    def __init__(self, directory: str) -> None:
+        path = os.path.join(directory, f"{os.getpid()}{_BUSY}")
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+    def now(self, unit: Unit | None) -> None:
+        data = b"" if unit is None else unit.source.encode("utf-8", "backslashreplace")
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, data, 0)
+
+
+def _busy_units(directory: str) -> Iterator[str]:
+    for name in os.listdir(directory):
+        if name.endswith(_BUSY):
+            with open(os.path.join(directory, name), "rb") as note:
+                if unit := note.read().decode("utf-8"):
+                    yield unit
+
+
+def _convert_units(work: list[RecordError | tuple[Unit, _Options]]) -> list[_Item]:
+    """In a worker: read, map and encode every record of some units."""
+    items: list[_Item] = []
+    for one in work:
+        if isinstance(one, RecordError):
+            items.append(one)
+            continue
+        unit, options = one
+        if _busy is not None:
+            _busy.now(unit)
+        items.extend(
+            item
+            if isinstance(item, RecordError)
+            else _unchanged(item, _known) or _convert(item, options, encode=True)
+            for item in read_unit(unit)
+        )
+    if _busy is not None:
+        _busy.now(None)
+    return items
 
 
 def _unchanged(record: Record, known: Mapping[str, str]) -> _Unchanged | None:

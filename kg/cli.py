@@ -18,7 +18,7 @@ import rdflib
 from kg.atomic import atomic_write
 from kg.build import BuildReport, build_time, run
 from kg.endpoint import Endpoint
-from kg.errors import InputError, QueryError, QueryTimeout, RecordError
+from kg.errors import BuildError, InputError, QueryError, QueryTimeout, RecordError
 from kg.export import FORMATS, as_graph, check_options, export
 from kg.findings import ValidationReport
 from kg.graph import QUAD_FORMATS, KnowledgeGraph, build, format_for
@@ -167,11 +167,14 @@ def _build(args: argparse.Namespace) -> int:
             progress=progress,
             jobs=args.jobs,
         )
-    except (RecordError, InputError, KeyboardInterrupt) as exc:
+    except (RecordError, BuildError, InputError, KeyboardInterrupt) as exc:
         if isinstance(sink, NQuadsSink):
             sink.abort()
         if progress:
             progress.done()
+        if isinstance(exc, BuildError):
+            print(f"kg build: error: {exc}; nothing written", file=sys.stderr)
+            return 1
         if isinstance(exc, RecordError):
             print(f"error: {exc}", file=sys.stderr)
             print(
@@ -402,6 +405,9 @@ def _build_store(args: argparse.Namespace, inputs: list) -> int:
     except RecordError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"kg build: stopped at the first failure (--strict); {kept}", file=sys.stderr)
+        return 1
+    except BuildError as exc:
+        print(f"kg build: error: {exc}; {kept}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"kg build: interrupted; {kept}", file=sys.stderr)

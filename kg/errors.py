@@ -8,6 +8,7 @@ KgError
       +-- UnsafeQueryError a query that would reach the network or local files by itself
       +-- QueryTimeout     a query that ran longer than its timeout
  +-- ServerError     kg serve cannot start or keep its SPARQL server (port taken, oxigraph missing)
+ +-- BuildError      a build that cannot go on (a worker process died)
 """
 
 from __future__ import annotations
@@ -70,3 +71,7 @@ class QueryTimeout(QueryError, TimeoutError):
 
 class ServerError(KgError, OSError):
     """``kg serve`` cannot start or keep its server: the port is taken, oxigraph is missing."""
+
+
+class BuildError(KgError, RuntimeError):
+    """A build that cannot go on, such as a worker process that died (killed, out of memory)."""

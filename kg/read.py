@@ -70,6 +70,11 @@ class Unit:
     path: str
     member: str | None = None
 
+    @property
+    def source(self) -> str:
+        """How records of the unit name where they come from: the path, or ``path!member``."""
+        return self.path if self.member is None else f"{self.path}!{self.member}"
+
 
 def records(
     inputs: Iterable[str | os.PathLike] | str | os.PathLike, *, stdin: BinaryIO | None = None

@@ -373,3 +373,59 @@ def test_a_build_collects_garbage_rarely_and_restores_the_thresholds_after():
     run([SEED], DatasetSink(), progress=lambda report: seen.append(gc.get_threshold()[0]))
     assert seen and all(t >= GC_THRESHOLD > before[0] for t in seen)
     assert gc.get_threshold() == before
+
+
+def test_a_worker_that_dies_stops_the_build_with_an_error_naming_what_it_converted(
+    tmp_path, monkeypatch, capsys
+):
+    """A worker killed (out of memory, say) used to leave the build waiting for it forever."""
+    import importlib
+    import signal
+    import threading
+
+    from kg.errors import BuildError
+
+    build = importlib.import_module("kg.build")  # kg.build is also the function
+
+    archive = tmp_path / "ctg-studies.json.zip"
+    record = json.loads(RECORD_FILES[0].read_text())
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(60):
+            record["protocolSection"]["identificationModule"]["nctId"] = f"NCT9{i:07d}"
+            zf.writestr(f"NCT9{i:07d}.json", json.dumps(record))
+    parent, convert = os.getpid(), build._convert
+
+    def dies_on_one(record, options, *, encode):
+        if os.getpid() != parent and record.nct_id == "NCT90000037":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return convert(record, options, encode=encode)
+
+    monkeypatch.setattr(build, "_convert", dies_on_one)
+    ended: list[BaseException | None] = []
+
+    def go() -> None:
+        sink = NQuadsSink(tmp_path / "out.nq")
+        try:
+            run([archive], sink, jobs=2)
+        except BaseException as exc:
+            sink.abort()
+            ended.append(exc)
+        else:
+            ended.append(None)
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert ended, "the build still waits for the worker that died"
+    assert isinstance(ended[0], BuildError)
+    assert f"{archive}!NCT90000037.json" in str(ended[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ctg-studies.json.zip"]
+    assert main(["build", str(archive), "-o", str(tmp_path / "cli.nq"), "-j", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "kg build: error: a worker process ended abruptly" in err and "nothing written" in err
+    assert not (tmp_path / "cli.nq").exists()
+    store = tmp_path / "store"
+    assert main(["build", str(archive), "--store", str(store), "-j", "2"]) == 1
+    assert "ended abruptly" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ctg-studies.json.zip", "store"]
+    assert len(kg.OxigraphStore.open(store, read_only=True)) == 0
