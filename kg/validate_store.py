@@ -338,7 +338,10 @@ def _sparql_hits(check: Check, rows: list[dict[str, Node]]) -> Iterator[_Hit]:
             yield _Hit(check, focus, path if path is not None else check.path, value, bindings)
 
 
-def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+_Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+def _rdflib(term: _Term) -> Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -569,10 +572,19 @@ class _Owners:
 
 
 def _rows(store: ox.Store, query: str, *, union: bool = False) -> list[dict[str, Node]]:
-    """The rows of a SELECT as rdflib terms by variable name, unbound ones left out."""
+    """The rows of a SELECT as rdflib terms by variable name, unbound ones left out.
+
+    The terms become rdflib's once the query's results are gone: rdflib logs an ill-typed
+    literal with its traceback, whose frames would keep the results of a thread's query alive
+    in a handler that keeps records, and pyoxigraph refuses to free them in another thread."""
+    names, rows = _solutions(store, query, union)
+    return [
+        {n: _rdflib(t) for n, t in zip(names, row, strict=True) if t is not None} for row in rows
+    ]
+
+
+def _solutions(
+    store: ox.Store, query: str, union: bool
+) -> tuple[list[str], list[tuple[_Term | None, ...]]]:
     solutions = store.query(query, use_default_graph_as_union=union)
-    try:
-        names = [v.value for v in solutions.variables]
-        return [{n: _rdflib(t) for n in names if (t := row[n]) is not None} for row in solutions]
-    finally:
-        del solutions  # pyoxigraph's results may not be dropped in another thread
+    return [v.value for v in solutions.variables], [tuple(row) for row in solutions]

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
+import logging
 import re
+import sys
 import threading
 from functools import cache
 from types import SimpleNamespace
@@ -809,3 +812,36 @@ def test_kg_validate_store(tmp_path, capsys):
     assert main(["validate", "--store", str(tmp_path / "none")]) == 2
     assert main(["validate", "--store", str(path), str(SEED)]) == 2
     assert "no Oxigraph store" in capsys.readouterr().err
+
+
+def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log():
+    """rdflib logs an ill-typed literal with its traceback; a handler that keeps the record
+    must not keep a thread's query results with it (pyoxigraph cannot free them elsewhere)."""
+    store = ox.Store()
+    many = ox.Literal("many", datatype=ox.NamedNode(str(XSD.integer)))
+    store.add(ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), many))
+    kept: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = kept.append
+    logger = logging.getLogger("rdflib")
+    logger.addHandler(handler)
+    logger.propagate = False
+    rows: list[dict] = []
+    try:
+        query = "SELECT ?o WHERE { ?s ?p ?o }"
+        worker = threading.Thread(target=lambda: rows.extend(kg.validate_store._rows(store, query)))
+        worker.start()
+        worker.join()
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    assert [str(row["o"]) for row in rows] == ["many"]
+    assert kept and kept[0].exc_info
+    raised: list = []
+    hook, sys.unraisablehook = sys.unraisablehook, raised.append
+    try:
+        kept.clear()
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not raised, raised[0].exc_value
