@@ -814,7 +814,7 @@ def test_kg_validate_store(tmp_path, capsys):
     assert "no Oxigraph store" in capsys.readouterr().err
 
 
-def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log():
+def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log(monkeypatch):
     """rdflib logs an ill-typed literal with its traceback; a handler that keeps the record
     must not keep a thread's query results with it (pyoxigraph cannot free them elsewhere)."""
     store = ox.Store()
@@ -824,8 +824,8 @@ def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log():
     handler = logging.Handler()
     handler.emit = kept.append
     logger = logging.getLogger("rdflib")
+    monkeypatch.setattr(logger, "propagate", False)
     logger.addHandler(handler)
-    logger.propagate = False
     rows: list[dict] = []
     try:
         query = "SELECT ?o WHERE { ?s ?p ?o }"
@@ -834,7 +834,6 @@ def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log():
         worker.join()
     finally:
         logger.removeHandler(handler)
-        logger.propagate = True
     assert [str(row["o"]) for row in rows] == ["many"]
     assert kept and kept[0].exc_info
     raised: list = []
