@@ -7,7 +7,7 @@ a child process so that its peak memory (max RSS, workers included) is its own:
 - reading and mapping alone, the streaming N-Quads build (``--jobs N``), and the rdflib Dataset
   path (up to ``--rdflib-max`` studies: it holds ~1.5 KB per quad);
 - ``kg build ZIP --store DIR``: the zip to a queryable Oxigraph store, and its size on disk
-  (``--loaders N``: also with N bulk loads at once);
+  (``--loaders N``: also with N bulk loads at once instead of the build's default);
 - the median of every library query on that store (default parameters, ``--repeat`` runs after
   one warm-up run; the warm-up alone where ``--repeat`` runs would exceed ``--query-budget``);
 - validating the store: the shapes run as SPARQL on Oxigraph.
@@ -21,6 +21,7 @@ written outside a temporary directory (``--workdir`` keeps it elsewhere: a 100k 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -36,6 +37,9 @@ from build import baseline, child, measure
 from corpus import write_zip
 
 import kg
+from kg.store import BulkSink
+
+LOADERS = inspect.signature(BulkSink).parameters["loaders"].default
 
 STORE_CHILD = """
 import json, resource, sys, time
@@ -132,7 +136,7 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
             base,
             f"{rdf['peak_mib']:.0f} MiB, {rdf['seconds'] / nq['seconds']:.1f}x the N-Quads path",
         )
-    for loaders in sorted({1, args.loaders}, reverse=True):
+    for loaders in sorted({LOADERS, args.loaders}, reverse=True):
         directory = workdir / f"store-{size}"
         shutil.rmtree(directory, ignore_errors=True)
         store = child(STORE_CHILD, str(zip_path), str(directory), str(args.jobs), str(loaders))
@@ -197,7 +201,10 @@ def main() -> None:
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--no-queries", action="store_true", help="skip the library queries")
     parser.add_argument(
-        "--loaders", type=int, default=1, help="also build the store with this many bulk loads"
+        "--loaders",
+        type=int,
+        default=LOADERS,
+        help=f"also build the store with this many bulk loads at once (default {LOADERS})",
     )
     parser.add_argument("--workdir", type=Path, help="keep corpora and stores here")
     parser.add_argument(

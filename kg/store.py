@@ -40,6 +40,7 @@ from kg.sinks import encode_apart, lines_of
 from kg.version import __version__
 
 BATCH_BYTES = 16 << 20
+LOAD_BYTES = 32 << 20
 SHARED = GRAPH + "shared/nodes"
 
 
@@ -102,7 +103,7 @@ class OxigraphStore:
         built_at: str | None = None,
         progress: Callable[[BuildReport], None] | None = None,
         force: bool = False,
-        loaders: int = 1,
+        loaders: int = 2,
         **options: Any,
     ) -> BuildReport:
         """Load records into the store: all of them into a new store, else only the new and
@@ -204,25 +205,33 @@ class _SharedLines:
 
 
 class BulkSink:
-    """Streams records into an empty store by Oxigraph bulk loads that read from one bounded
-    queue of studies, each taking the next study when it is ready.
+    """Streams records into an empty store by Oxigraph bulk loads of about ``batch_bytes`` of
+    N-Quads each, ``loaders`` of them at a time (default 2, one a core).
 
-    ``loaders`` bulk loads run at once (default 1). Each keeps about one core busy and holds
-    its own batches in memory: on 2 cores, 2 loaders built 1,000 synthetic studies 1.8x faster
-    but 10,000 only 1.15x faster, with 3.0 GiB at the peak instead of 1.8 GiB
-    (``bench/scale.py --loaders 2``). The loads start at the first record, after the build loop
-    has forked its workers. A study that a newer copy replaces after it was streamed is replaced
-    in a transaction once the bulk loads are done.
+    A bulk load holds its whole input in memory as Oxigraph parses, encodes and sorts it (about
+    1 KB a quad), so the batch bounds the build's memory whatever the corpus size: one bulk load
+    reading the whole stream keeps up to two batches of a million quads, 2.0 GiB for the
+    N-Quads of 10,000 studies alone. Whole builds, by hand: 10,000 studies peaked at 1.9 GiB
+    that way, at 0.55, 0.87 and 1.6 GiB with loads of 24, 48 and 96 MiB (68-81 s either way);
+    100,000 studies at 0.84 GiB with 32 MiB (18.2 min; 2.4 GiB, 17.1 min the old way).
+    The loads start at the first batch, after the build loop has forked its workers. A study
+    that a newer copy replaces after it was streamed is replaced in a transaction once the bulk
+    loads are done.
     """
 
     triples = False
     shared = SHARED
 
-    def __init__(self, store: ox.Store, *, loaders: int = 1) -> None:
+    def __init__(
+        self, store: ox.Store, *, loaders: int = 2, batch_bytes: int | None = None
+    ) -> None:
         self.store = store
         self.loaders = max(1, loaders)
+        self._batch_bytes = batch_bytes or LOAD_BYTES
         self._shared = _SharedLines()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8 * self.loaders)
+        self._batch: list[bytes] = []
+        self._size = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.loaders)
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []
         self._aborted = False
@@ -241,10 +250,11 @@ class BulkSink:
         if graph in self._dropped:
             self._late[graph] = (lines, shared)
             return
-        if not self._threads:
-            self._start()
         self._streamed.add(graph)
-        self._put(lines + shared)
+        self._batch += (lines, shared)
+        self._size += len(lines) + len(shared)
+        if self._size >= self._batch_bytes:
+            self._send()
 
     def remove(self, graph: str) -> None:
         """Drop a study taken earlier: its newer copy replaces it after the bulk load."""
@@ -255,10 +265,11 @@ class BulkSink:
     def close(self) -> None:
         """End the bulk loads, apply the late replacements, compact, and make it all durable.
 
-        A bulk load leaves one set of overlapping files per batch of quads, and every lookup
-        then reads each of them: compacting once made the slower library queries on 10,000
-        studies 1.7x to 5.5x faster, for 27 s more build (``bench/scale.py``).
+        Each bulk load leaves one set of overlapping files, and every lookup then reads each of
+        them: compacting once made the slower library queries on 10,000 studies 1.7x to 5.5x
+        faster, for 27 s more build (``bench/scale.py``).
         """
+        self._send()
         self._finish()
         for graph in sorted(self._dropped):
             own, shared = self._late.get(graph, (b"", b""))
@@ -267,29 +278,20 @@ class BulkSink:
         self.store.flush()
 
     def abort(self) -> None:
-        """Make the bulk loads fail at their next read, and wait for them to end."""
+        """Make the bulk loads stop after the batches they are loading, and wait for them."""
         self._aborted = True
+        self._batch.clear()
         with contextlib.suppress(Exception):
             self._finish()
         self.store = None  # type: ignore[assignment]  # a traceback keeping the sink must not keep the store open
 
-    def _start(self) -> None:
-        for _ in range(self.loaders):
-            thread = threading.Thread(target=self._load, args=(_Feed(self),), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _load(self, feed: _Feed) -> None:
-        """One bulk load. Lenient: IRIs are not parsed again, since the mapping makes only valid
-        ones (:func:`kg.terms.web_link`, :func:`kg.terms.iri_segment`); 8% less time to build
-        10,000 studies (66-67 s against 71-73 s)."""
-        try:
-            self.store.bulk_load(input=feed, format=ox.RdfFormat.N_QUADS, lenient=True)
-        except BaseException as exc:
-            self._errors.append(exc)
-
-    def _put(self, item: bytes) -> None:
-        """Queue ``item`` for the loaders; a failed load ends the build."""
+    def _send(self) -> None:
+        """Queue the batch taken so far for the loaders; a failed load ends the build."""
+        if not self._batch:
+            return
+        if not self._threads:
+            self._start()
+        item, self._batch, self._size = b"".join(self._batch), [], 0
         while True:
             if self._errors:
                 self._finish()
@@ -300,6 +302,24 @@ class BulkSink:
                 if not any(t.is_alive() for t in self._threads):
                     self._finish()
                     raise RuntimeError("the bulk loads ended before the build") from None
+
+    def _start(self) -> None:
+        for _ in range(self.loaders):
+            thread = threading.Thread(target=self._load, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _load(self) -> None:
+        """Bulk-load batches until the stream ends. Lenient: IRIs are not parsed again, since
+        the mapping makes only valid ones (:func:`kg.terms.web_link`,
+        :func:`kg.terms.iri_segment`); 8% less time to build 10,000 studies (66-67 s against
+        71-73 s)."""
+        try:
+            while (batch := self._queue.get()) is not None:
+                if not self._aborted:
+                    self.store.bulk_load(input=batch, format=ox.RdfFormat.N_QUADS, lenient=True)
+        except BaseException as exc:
+            self._errors.append(exc)
 
     def _finish(self) -> None:
         """Tell each loader the stream is over, wait for all, and raise the first failure."""
@@ -315,27 +335,6 @@ class BulkSink:
             thread.join()
         if self._errors:
             raise self._errors[0]
-
-
-class _Feed:
-    """What one bulk load reads: the next studies' N-Quads from the queue the loads share."""
-
-    def __init__(self, sink: BulkSink) -> None:
-        self._sink = sink
-        self._rest = memoryview(b"")
-        self._ended = False
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes; b"" when the build is over; OSError when it was interrupted."""
-        if not self._rest and not self._ended:
-            item = self._sink._queue.get()
-            self._ended = item is None
-            self._rest = memoryview(item or b"")
-        if self._sink._aborted:
-            raise OSError("the build was interrupted")
-        size = len(self._rest) if size < 0 else size
-        chunk, self._rest = self._rest[:size], self._rest[size:]
-        return bytes(chunk)
 
 
 class UpdateSink:

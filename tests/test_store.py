@@ -93,20 +93,37 @@ def test_bulk_and_update_sinks_give_the_dataset_sinks_triples(path):
         assert isomorphic(union(store), expected), sink_type.__name__
 
 
-def test_one_bulk_load_or_several_at_once_give_the_same_quads(tmp_path):
+def test_one_bulk_load_or_many_small_ones_give_the_same_quads(tmp_path):
     record = load_record(STUDY)
     twice = [*INPUTS, write(tmp_path / "new.json", newer(record, "2099-01-01", "Newer title"))]
-    loaded = []
-    for loaders in (1, 3):
-        store = ox.Store()
-        sink = BulkSink(store, loaders=loaders)
+    loaded, loads = [], []
+    for loaders, batch_bytes in ((1, 1 << 30), (3, 1), (2, 20_000)):
+        store = _Recording()
+        sink = BulkSink(store, loaders=loaders, batch_bytes=batch_bytes)  # type: ignore[arg-type]
         run(twice, sink, built_at="2026-01-01T00:00:00Z")
         sink.close()
-        loaded.append(store)
-    one, several = ({str(q).replace(str(tmp_path), "") for q in s} for s in loaded)
-    assert one == several
+        loaded.append(store.inner)
+        loads.append(store.calls.count("bulk_load"))
+    assert loads[0] == 1
+    assert loads[1] > loads[2] > 1
+    one, *others = ({str(q).replace(str(tmp_path), "") for q in s} for s in loaded)
+    assert all(other == one for other in others)
     assert len(one) > 38_000
     assert title(OxigraphStore(loaded[1]), STUDY) == "Newer title"
+
+
+def test_a_bulk_load_that_fails_ends_the_build_with_its_error():
+    store = _Recording()
+
+    def fail(**_: object) -> None:
+        raise OSError("No space left on device")
+
+    store.bulk_load = fail  # type: ignore[attr-defined]
+    sink = BulkSink(store, batch_bytes=1)  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="No space left"):
+        run(INPUTS, sink, built_at="2026-01-01T00:00:00Z")
+        sink.close()
+    assert not sink._threads
 
 
 class _Recording:
