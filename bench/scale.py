@@ -21,7 +21,6 @@ written outside a temporary directory (``--workdir`` keeps it elsewhere: a 100k 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -37,9 +36,7 @@ from build import baseline, child, measure
 from corpus import write_zip
 
 import kg
-from kg.store import BulkSink
-
-LOADERS = inspect.signature(BulkSink).parameters["loaders"].default
+from kg.store import LOADERS
 
 STORE_CHILD = """
 import json, resource, sys, time

@@ -41,6 +41,7 @@ from kg.version import __version__
 
 BATCH_BYTES = 16 << 20
 LOAD_BYTES = 32 << 20
+LOADERS = 2
 SHARED = GRAPH + "shared/nodes"
 
 
@@ -103,7 +104,7 @@ class OxigraphStore:
         built_at: str | None = None,
         progress: Callable[[BuildReport], None] | None = None,
         force: bool = False,
-        loaders: int = 2,
+        loaders: int = LOADERS,
         **options: Any,
     ) -> BuildReport:
         """Load records into the store: all of them into a new store, else only the new and
@@ -206,11 +207,11 @@ class _SharedLines:
 
 class BulkSink:
     """Streams records into an empty store by Oxigraph bulk loads of about ``batch_bytes`` of
-    N-Quads each, ``loaders`` of them at a time (default 2, one a core).
+    N-Quads each, ``loaders`` of them at a time (default :data:`LOADERS`).
 
     A bulk load holds its whole input in memory as Oxigraph parses, encodes and sorts it (about
     1 KB a quad), so the batch bounds the build's memory whatever the corpus size: one bulk load
-    reading the whole stream keeps up to two batches of a million quads, 2.0 GiB for the
+    reading the whole stream keeps up to two batches of a million quads, 1.9 GiB for the
     N-Quads of 10,000 studies alone. Whole builds, by hand: 10,000 studies peaked at 1.9 GiB
     that way, at 0.55, 0.87 and 1.6 GiB with loads of 24, 48 and 96 MiB (68-81 s either way);
     100,000 studies at 0.84 GiB with 32 MiB (18.2 min; 2.4 GiB, 17.1 min the old way).
@@ -223,7 +224,7 @@ class BulkSink:
     shared = SHARED
 
     def __init__(
-        self, store: ox.Store, *, loaders: int = 2, batch_bytes: int | None = None
+        self, store: ox.Store, *, loaders: int = LOADERS, batch_bytes: int | None = None
     ) -> None:
         self.store = store
         self.loaders = max(1, loaders)
