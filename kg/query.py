@@ -33,10 +33,10 @@ from kg.errors import InputError, QueryError, QueryTimeout, UnsafeQueryError
 from kg.graph import KnowledgeGraph, build
 from kg.library import Query, find, library
 from kg.namespaces import PREFIXES
+from kg.oxigraph_terms import to_rdflib
 from kg.results import QueryResult
 
 T = TypeVar("T")
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def query(
@@ -204,49 +204,31 @@ def _run_oxigraph(
     limit: int | None,
     allow_network: bool,
 ) -> QueryResult:
+    """The query on a pyoxigraph store; its terms become rdflib's once pyoxigraph's results are
+    dropped (rdflib logs an ill-typed literal with a traceback that would keep them alive)."""
     text = sparql.with_values(q.text, bindings)
+    prefixes = q_prefixes(q)
     try:
         result = store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
         if isinstance(result, ox.QueryBoolean):
-            return QueryResult("ASK", boolean=bool(result), prefixes=q_prefixes(q))
+            return QueryResult("ASK", boolean=bool(result), prefixes=prefixes)
         if isinstance(result, ox.QueryTriples):
-            triples, truncated = _take(
-                ((rdf(t.subject), rdf(t.predicate), rdf(t.object)) for t in result), limit
-            )
-            return QueryResult(q.form, triples=triples, truncated=truncated, prefixes=q_prefixes(q))
-        variables = [v.value for v in result.variables]
-        rows, truncated = _take(
-            (tuple(None if t is None else rdf(t) for t in solution) for solution in result), limit
-        )
+            raw, truncated = _take(((t.subject, t.predicate, t.object) for t in result), limit)
+            variables = None
+        else:
+            variables = [v.value for v in result.variables]
+            raw, truncated = _take((tuple(solution) for solution in result), limit)
+        del result
+        rows = [tuple(None if t is None else to_rdflib(t) for t in row) for row in raw]
     except SyntaxError as exc:
         raise QueryError(f"the query does not parse: {exc}") from None
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryError(f"the query failed: {exc}") from None
+    if variables is None:
+        return QueryResult(q.form, triples=rows, truncated=truncated, prefixes=prefixes)
     return QueryResult(
-        "SELECT", variables=variables, rows=rows, truncated=truncated, prefixes=q_prefixes(q)
+        "SELECT", variables=variables, rows=rows, truncated=truncated, prefixes=prefixes
     )
-
-
-def rdf(term: Any) -> rdflib.term.Node:
-    """A pyoxigraph term as an rdflib term."""
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        return _literal(term.value, term.datatype.value, term.language)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    raise QueryError(f"cannot return a {type(term).__name__} (RDF-star triple terms)")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _literal(lex: str, datatype: str, language: str | None) -> rdflib.Literal:
-    """An rdflib literal, made once for values that repeat (statuses, dates, counts): rdflib
-    parses a typed literal's value, 10-15 us each, most of the time of a long result."""
-    if language:
-        return rdflib.Literal(lex, lang=language)
-    if datatype == _XSD_STRING:
-        return rdflib.Literal(lex)
-    return rdflib.Literal(lex, datatype=rdflib.URIRef(datatype))
 
 
 # --- endpoint ------------------------------------------------------------------------------

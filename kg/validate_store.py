@@ -41,10 +41,10 @@ from rdflib.term import Node
 from kg.errors import InputError
 from kg.findings import ValidationReport
 from kg.namespaces import GRAPH
+from kg.oxigraph_terms import to_rdflib
 from kg.shacl_sparql import Check, Nested, Scan, Targets, compile_shapes
 from kg.sparql import term as sparql_term
 from kg.store import SHARED, OxigraphStore
-from kg.terms import XSD_STRING
 from kg.validate import _found, _nct_in, _Outcome, _report, load_shapes
 
 __all__ = ["validate_store"]
@@ -341,19 +341,6 @@ def _sparql_hits(check: Check, rows: list[dict[str, Node]]) -> Iterator[_Hit]:
 _Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 
-def _rdflib(term: _Term) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
-    raise InputError(f"an RDF-star triple term where a node was expected: {term}")
-
-
 def _study_graphs(store: ox.Store) -> list[str] | None:
     """The study graphs, sorted, when the store holds only what kg builds (study graphs, the
     shared graph, nothing in the default graph): there each node's triples are all in one
@@ -579,7 +566,7 @@ def _rows(store: ox.Store, query: str, *, union: bool = False) -> list[dict[str,
     in a handler that keeps records, and pyoxigraph refuses to free them in another thread."""
     names, rows = _solutions(store, query, union)
     return [
-        {n: _rdflib(t) for n, t in zip(names, row, strict=True) if t is not None} for row in rows
+        {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None} for row in rows
     ]
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
+import logging
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -552,3 +555,34 @@ def test_endpoint_errors_are_query_errors():
         assert server.requests == ["/sparql"]
     with pytest.raises(QueryError, match="http"):
         kg.Endpoint("ftp://example.org/sparql")
+
+
+@pytest.mark.parametrize("form", ["SELECT ?o WHERE { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o }"])
+def test_an_ill_typed_literal_in_a_result_leaves_no_query_results_in_the_log(monkeypatch, form):
+    """rdflib logs an ill-typed literal with its traceback; a handler that keeps the record must
+    not keep the query thread's pyoxigraph results with it (they cannot be freed elsewhere)."""
+    store = ox.Store()
+    odd = ox.Literal("a few", datatype=ox.NamedNode(XSD + "integer"))
+    store.add(ox.Quad(ox.NamedNode(CTG + "s"), ox.NamedNode(CTG + "p"), odd))
+    kept: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = kept.append
+    logger = logging.getLogger("rdflib")
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.addHandler(handler)
+    kg.oxigraph_terms._literal.cache_clear()
+    try:
+        result = kg.query(store, form, timeout=30)
+    finally:
+        logger.removeHandler(handler)
+    terms = [row[-1] for row in (result.rows if result.form == "SELECT" else result.triples)]
+    assert terms == [rdflib.Literal("a few", datatype=rdflib.URIRef(XSD + "integer"))]
+    assert kept and kept[0].exc_info
+    raised: list = []
+    hook, sys.unraisablehook = sys.unraisablehook, raised.append
+    try:
+        kept.clear()
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not raised, raised[0].exc_value

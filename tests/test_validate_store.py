@@ -827,6 +827,7 @@ def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log(monk
     monkeypatch.setattr(logger, "propagate", False)
     logger.addHandler(handler)
     rows: list[dict] = []
+    kg.oxigraph_terms._literal.cache_clear()
     try:
         query = "SELECT ?o WHERE { ?s ?p ?o }"
         worker = threading.Thread(target=lambda: rows.extend(kg.validate_store._rows(store, query)))
