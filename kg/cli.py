@@ -18,7 +18,14 @@ import rdflib
 from kg.atomic import atomic_write
 from kg.build import BuildReport, build_time, run
 from kg.endpoint import Endpoint
-from kg.errors import BuildError, InputError, QueryError, QueryTimeout, RecordError
+from kg.errors import (
+    BuildError,
+    InputError,
+    OutputError,
+    QueryError,
+    QueryTimeout,
+    RecordError,
+)
 from kg.export import FORMATS, as_graph, check_options, export
 from kg.findings import ValidationReport
 from kg.graph import QUAD_FORMATS, KnowledgeGraph, build, format_for
@@ -49,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"kg: error: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"kg: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kg: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -167,12 +177,12 @@ def _build(args: argparse.Namespace) -> int:
             progress=progress,
             jobs=args.jobs,
         )
-    except (RecordError, BuildError, InputError, KeyboardInterrupt) as exc:
+    except (RecordError, BuildError, OutputError, InputError, KeyboardInterrupt) as exc:
         if isinstance(sink, NQuadsSink):
             sink.abort()
         if progress:
             progress.done()
-        if isinstance(exc, BuildError):
+        if isinstance(exc, BuildError | OutputError):
             print(f"kg build: error: {exc}; nothing written", file=sys.stderr)
             return 1
         if isinstance(exc, RecordError):
@@ -406,7 +416,7 @@ def _build_store(args: argparse.Namespace, inputs: list) -> int:
         print(f"error: {exc}", file=sys.stderr)
         print(f"kg build: stopped at the first failure (--strict); {kept}", file=sys.stderr)
         return 1
-    except BuildError as exc:
+    except (BuildError, OutputError) as exc:
         print(f"kg build: error: {exc}; {kept}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

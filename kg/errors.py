@@ -9,9 +9,13 @@ KgError
       +-- QueryTimeout     a query that ran longer than its timeout
  +-- ServerError     kg serve cannot start or keep its SPARQL server (port taken, oxigraph missing)
  +-- BuildError      a build that cannot go on (a worker process died)
+ +-- OutputError     an output file, store or spool file that cannot be written (disk full)
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class KgError(Exception):
@@ -75,3 +79,30 @@ class ServerError(KgError, OSError):
 
 class BuildError(KgError, RuntimeError):
     """A build that cannot go on, such as a worker process that died (killed, out of memory)."""
+
+
+class OutputError(KgError, OSError):
+    """An output that cannot be written (a full disk, no permission), naming the file or store."""
+
+
+def output_error(exc: BaseException, where: str) -> BaseException:
+    """``exc`` as an :class:`OutputError` naming ``where`` when it is the system's OSError (a
+    write that failed), else ``exc`` itself."""
+    if not isinstance(exc, OSError) or isinstance(exc, KgError):
+        return exc
+    reason = exc.strerror if exc.strerror and not exc.filename else exc
+    error = OutputError(f"{where}: cannot write: {reason}")
+    error.__cause__ = exc
+    return error
+
+
+@contextmanager
+def writing(where: str) -> Iterator[None]:
+    """Writes to ``where``: the system's OSError from them becomes an :class:`OutputError`."""
+    try:
+        yield
+    except OSError as exc:
+        error = output_error(exc, where)
+        if error is exc:
+            raise
+        raise error from exc

@@ -18,6 +18,7 @@ from typing import IO, Protocol
 import rdflib
 
 from kg.atomic import AtomicFile, atomic_write
+from kg.errors import writing
 from kg.mapping import MappedRecord
 from kg.namespaces import GRAPH, STUDY
 from kg.terms import Lit, Quad, Term, escape
@@ -105,7 +106,9 @@ class NQuadsSink:
         self._target = target
         self.triples = triples
         self._out = None if hasattr(target, "write") else AtomicFile(target)
-        spool = tempfile.TemporaryFile() if self._out is None else None  # noqa: SIM115 - closed in close()
+        self._where = str(target) if self._out else f"{tempfile.gettempdir()} (TMPDIR)"
+        with writing(self._where):
+            spool = tempfile.TemporaryFile() if self._out is None else None  # noqa: SIM115 - closed in close()
         self._tmp = spool or self._out.file
         self._spans: dict[str, tuple[int, int]] = {}
         self._dropped: list[tuple[int, int]] = []
@@ -121,8 +124,9 @@ class NQuadsSink:
             lines = b"".join(self._unseen(lines_of(lines + shared)))
             shared = b""
         start = self._tmp.tell()
-        self._tmp.write(lines)
-        self._tmp.write(shared)
+        with writing(self._where):
+            self._tmp.write(lines)
+            self._tmp.write(shared)
         self._spans[graph] = (start, self._tmp.tell())
 
     def _unseen(self, lines: list[bytes]) -> Iterator[bytes]:
@@ -145,8 +149,9 @@ class NQuadsSink:
         """Move the finished output into place (or copy it to the stream)."""
         if self._out is None:
             self._tmp.seek(0)
-            self._copy(self._tmp, self._target)
-            self._target.flush()
+            with writing(getattr(self._target, "name", "the output")):
+                self._copy(self._tmp, self._target)
+                self._target.flush()
             self._tmp.close()
         elif not self._dropped:
             self._out.commit()

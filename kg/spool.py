@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from kg.errors import writing
+
 ROTATE_BYTES = 32 << 20
 
 
@@ -40,11 +42,12 @@ class SpoolWriter:
 
     def write(self, data: bytes) -> Span:
         """Append ``data`` and return where it is."""
-        if self._file is None or self._size >= self._rotate:
-            self._next()
-        start = self._size
-        self._file.write(data)
-        self._file.flush()
+        with writing(f"{self._directory} (the workers' spool, in TMPDIR)"):
+            if self._file is None or self._size >= self._rotate:
+                self._next()
+            start = self._size
+            self._file.write(data)
+            self._file.flush()
         self._size += len(data)
         return Span(self._name, self._number, start, len(data))
 

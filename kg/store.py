@@ -33,7 +33,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.build import BuildReport, run
-from kg.errors import InputError
+from kg.errors import InputError, output_error, writing
 from kg.mapping import TOOL, MappedRecord
 from kg.namespaces import CTG, GRAPH, STUDY, TYPE
 from kg.sinks import encode_apart, lines_of
@@ -127,29 +127,33 @@ class OxigraphStore:
         )
         if self.empty and self.path is not None:
             return self._build_beside(inputs, settings, loaders)
+        where = str(self.path or "the store in memory")
         if self.empty:
-            return _fill(BulkSink(self.store, loaders=loaders), inputs, settings)
+            return _fill(BulkSink(self.store, loaders=loaders, where=where), inputs, settings)
         known = {} if force else self.versions()
-        return _fill(UpdateSink(self.store), inputs, {**settings, "known": known})
+        return _fill(UpdateSink(self.store, where=where), inputs, {**settings, "known": known})
 
     def _build_beside(self, inputs: list, settings: dict[str, Any], loaders: int) -> BuildReport:
         """Build a new store in a directory beside this one and move it here when complete."""
         assert self.path is not None
         beside = self.path.with_name(f".{self.path.name}.building")
         shutil.rmtree(beside, ignore_errors=True)
-        fresh = ox.Store(str(beside))
+        where = str(self.path)
         try:
-            report = _fill(BulkSink(fresh, loaders=loaders), inputs, settings)
+            with writing(where):
+                fresh = ox.Store(str(beside))
+            report = _fill(BulkSink(fresh, loaders=loaders, where=where), inputs, settings)
         except BaseException:
-            del fresh
+            fresh = None
             shutil.rmtree(beside, ignore_errors=True)
             raise
         del fresh
         self.store = None  # type: ignore[assignment]  # closes the empty store here
         old = self.path.with_name(f".{self.path.name}.old")
         shutil.rmtree(old, ignore_errors=True)
-        os.rename(self.path, old)
-        os.rename(beside, self.path)
+        with writing(where):
+            os.rename(self.path, old)
+            os.rename(beside, self.path)
         shutil.rmtree(old)
         self.store = ox.Store(str(self.path))
         return report
@@ -224,9 +228,15 @@ class BulkSink:
     shared = SHARED
 
     def __init__(
-        self, store: ox.Store, *, loaders: int = LOADERS, batch_bytes: int | None = None
+        self,
+        store: ox.Store,
+        *,
+        loaders: int = LOADERS,
+        batch_bytes: int | None = None,
+        where: str = "the store",
     ) -> None:
         self.store = store
+        self.where = where
         self.loaders = max(1, loaders)
         self._batch_bytes = batch_bytes or LOAD_BYTES
         self._shared = _SharedLines()
@@ -272,11 +282,12 @@ class BulkSink:
         """
         self._send()
         self._finish()
-        for graph in sorted(self._dropped):
-            own, shared = self._late.get(graph, (b"", b""))
-            _replace(self.store, [graph], own + shared)
-        self.store.optimize()
-        self.store.flush()
+        with writing(self.where):
+            for graph in sorted(self._dropped):
+                own, shared = self._late.get(graph, (b"", b""))
+                _replace(self.store, [graph], own + shared)
+            self.store.optimize()
+            self.store.flush()
 
     def abort(self) -> None:
         """Make the bulk loads stop after the batches they are loading, and wait for them."""
@@ -335,7 +346,7 @@ class BulkSink:
         for thread in threads:
             thread.join()
         if self._errors:
-            raise self._errors[0]
+            raise output_error(self._errors[0], self.where)
 
 
 class UpdateSink:
@@ -349,8 +360,11 @@ class UpdateSink:
     triples = False
     shared = SHARED
 
-    def __init__(self, store: ox.Store, *, batch_bytes: int | None = None) -> None:
+    def __init__(
+        self, store: ox.Store, *, batch_bytes: int | None = None, where: str = "the store"
+    ) -> None:
         self.store = store
+        self.where = where
         self._batch_bytes = batch_bytes or BATCH_BYTES
         self._shared = _SharedLines()
         self._pending: dict[str, bytes] = {}
@@ -379,17 +393,19 @@ class UpdateSink:
         """Write the pending studies: the new ones in one transactional load, the changed ones
         in one transaction that drops their old graphs and inserts the new."""
         stored = [g for g in self._pending if self.store.contains_named_graph(ox.NamedNode(g))]
-        if stored:
-            _replace(self.store, stored, b"".join(self._pending.pop(g) for g in stored))
-        if self._pending or any(self._pending_shared):
-            data = b"".join([*self._pending.values(), *self._pending_shared])
-            self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
+        with writing(self.where):
+            if stored:
+                _replace(self.store, stored, b"".join(self._pending.pop(g) for g in stored))
+            if self._pending or any(self._pending_shared):
+                data = b"".join([*self._pending.values(), *self._pending_shared])
+                self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
         self.abort()
 
     def close(self) -> None:
         """Write what is pending and make it durable."""
         self.flush()
-        self.store.flush()
+        with writing(self.where):
+            self.store.flush()
 
     def abort(self) -> None:
         """Forget the pending studies (an interrupted build)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -429,3 +431,58 @@ def test_a_worker_that_dies_stops_the_build_with_an_error_naming_what_it_convert
     assert "ended abruptly" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ctg-studies.json.zip", "store"]
     assert len(kg.OxigraphStore.open(store, read_only=True)) == 0
+
+
+class _FillingUp:
+    """A file on a disk that is full once ``room`` bytes are written to it."""
+
+    def __init__(self, inner, room: int) -> None:
+        self.inner = inner
+        self.room = room
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.inner.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("room", [0, 40_000])
+@pytest.mark.parametrize("name", ["out.nq", "out.ttl"])
+def test_a_full_disk_ends_the_build_with_an_error_naming_the_output_and_leaves_no_file(
+    tmp_path, monkeypatch, capsys, name, room
+):
+    made = tempfile.NamedTemporaryFile
+    monkeypatch.setattr(
+        "kg.atomic.tempfile.NamedTemporaryFile", lambda *a, **k: _FillingUp(made(*a, **k), room)
+    )
+    out = tmp_path / name
+    assert main(["build", str(CTGOV), "-o", str(out), "-j", "1"]) == 1
+    assert f"{out}: cannot write: No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_standard_output_ends_the_build_with_an_error(monkeypatch, capsys):
+    monkeypatch.setattr("kg.cli.stdout_binary", lambda: _FillingUp(io.BytesIO(), 10_000))
+    assert main(["build", str(CTGOV), "-o", "-"]) == 1
+    assert "cannot write: No space left on device" in capsys.readouterr().err
+
+
+def test_a_full_temporary_directory_ends_a_parallel_build_with_an_error_naming_it(
+    tmp_path, monkeypatch, capsys
+):
+    """The workers' spool files are in TMPDIR; the forked workers inherit the full disk."""
+
+    def full(*args, **kwargs):
+        return _FillingUp(open(*args, **kwargs), 0)
+
+    monkeypatch.setattr("kg.spool.open", full, raising=False)
+    out = tmp_path / "out.nq"
+    assert main(["build", str(CTGOV), "-o", str(out), "-j", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "(the workers' spool, in TMPDIR): cannot write: No space left on device" in err
+    assert "nothing written" in err
+    assert list(tmp_path.iterdir()) == []

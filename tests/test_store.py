@@ -17,6 +17,7 @@ from rdflib.compare import isomorphic
 import kg
 from kg.build import run
 from kg.cli import main
+from kg.errors import OutputError
 from kg.iris import graph_iri
 from kg.namespaces import CTG, GRAPH, LABEL
 from kg.namespaces import STUDY as STUDY_NS
@@ -112,18 +113,50 @@ def test_one_bulk_load_or_many_small_ones_give_the_same_quads(tmp_path):
     assert title(OxigraphStore(loaded[1]), STUDY) == "Newer title"
 
 
-def test_a_bulk_load_that_fails_ends_the_build_with_its_error():
-    store = _Recording()
-
-    def fail(**_: object) -> None:
-        raise OSError("No space left on device")
-
-    store.bulk_load = fail  # type: ignore[attr-defined]
-    sink = BulkSink(store, batch_bytes=1)  # type: ignore[arg-type]
-    with pytest.raises(OSError, match="No space left"):
+def test_a_bulk_load_that_fails_ends_the_build_with_its_error_naming_the_store():
+    sink = BulkSink(_NoRoom(ox.Store()), batch_bytes=1, where="registry")  # type: ignore[arg-type]
+    with pytest.raises(OutputError, match=r"^registry: cannot write: IO error: No space left"):
         run(INPUTS, sink, built_at="2026-01-01T00:00:00Z")
         sink.close()
     assert not sink._threads
+
+
+def test_an_update_on_a_full_disk_ends_with_an_error_naming_the_store():
+    sink = UpdateSink(_NoRoom(ox.Store()), batch_bytes=1, where="registry")  # type: ignore[arg-type]
+    with pytest.raises(OutputError, match=r"^registry: cannot write: IO error: No space left"):
+        run(INPUTS, sink, built_at="2026-01-01T00:00:00Z")
+        sink.close()
+
+
+def test_a_first_store_build_on_a_full_disk_names_the_store_and_makes_none(
+    tmp_path, monkeypatch, capsys
+):
+    opened = ox.Store
+    monkeypatch.setattr("kg.store.ox.Store", lambda *path: _NoRoom(opened(*path)))
+    target = tmp_path / "store"
+    assert main(["build", str(CTGOV), "--store", str(target), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"kg build: error: {target}: cannot write: IO error: No space left on device" in err
+    assert err.rstrip().endswith("; no store was made")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    monkeypatch.undo()
+    gc.collect()  # the error's traceback, in a cycle, still holds the command's store open
+    assert OxigraphStore.open(target).empty
+
+
+class _NoRoom:
+    """A pyoxigraph Store on a full disk: every write fails as RocksDB's do."""
+
+    def __init__(self, inner: ox.Store) -> None:
+        self.inner = inner
+
+    def bulk_load(self, **_: object) -> None:
+        raise OSError("IO error: No space left on device: While appending to file: 000012.sst")
+
+    load = update = bulk_load
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
 
 
 class _Recording:
