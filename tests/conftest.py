@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import json
+import logging
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import kg.oxigraph_terms
 from kg import map_record
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -35,3 +41,33 @@ def all_records() -> dict[str, dict]:
     records = {p.stem: load_record(p.stem) for p in RECORD_FILES}
     records["NCT07366658"] = load_record("NCT07366658")
     return records
+
+
+@contextlib.contextmanager
+def rdflib_log_kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[logging.LogRecord]]:
+    """The records rdflib logs meanwhile, kept as some log handlers keep them (literals made
+    afresh, so each ill-typed one is logged)."""
+    kept: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = kept.append  # type: ignore[method-assign]
+    logger = logging.getLogger("rdflib")
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.addHandler(handler)
+    kg.oxigraph_terms._literal.cache_clear()
+    try:
+        yield kept
+    finally:
+        logger.removeHandler(handler)
+
+
+def assert_dropped_cleanly(kept: list[logging.LogRecord]) -> None:
+    """Dropping the kept log records frees what they hold without an unraisable error (as
+    pyoxigraph raises for query results freed in another thread than their own)."""
+    raised: list = []
+    hook, sys.unraisablehook = sys.unraisablehook, raised.append
+    try:
+        kept.clear()
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not raised, raised[0].exc_value

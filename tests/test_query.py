@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
-import logging
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -16,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 import yaml
-from conftest import CTGOV, SEED
+from conftest import CTGOV, SEED, assert_dropped_cleanly, rdflib_log_kept
 from query_stores import Server, cells, endpoint, oxigraph_store, rdflib_graph
 
 import kg
@@ -564,25 +561,9 @@ def test_an_ill_typed_literal_in_a_result_leaves_no_query_results_in_the_log(mon
     store = ox.Store()
     odd = ox.Literal("a few", datatype=ox.NamedNode(XSD + "integer"))
     store.add(ox.Quad(ox.NamedNode(CTG + "s"), ox.NamedNode(CTG + "p"), odd))
-    kept: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = kept.append
-    logger = logging.getLogger("rdflib")
-    monkeypatch.setattr(logger, "propagate", False)
-    logger.addHandler(handler)
-    kg.oxigraph_terms._literal.cache_clear()
-    try:
+    with rdflib_log_kept(monkeypatch) as kept:
         result = kg.query(store, form, timeout=30)
-    finally:
-        logger.removeHandler(handler)
     terms = [row[-1] for row in (result.rows if result.form == "SELECT" else result.triples)]
     assert terms == [rdflib.Literal("a few", datatype=rdflib.URIRef(XSD + "integer"))]
     assert kept and kept[0].exc_info
-    raised: list = []
-    hook, sys.unraisablehook = sys.unraisablehook, raised.append
-    try:
-        kept.clear()
-        gc.collect()
-    finally:
-        sys.unraisablehook = hook
-    assert not raised, raised[0].exc_value
+    assert_dropped_cleanly(kept)

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import json
-import logging
 import re
-import sys
 import threading
 from functools import cache
 from types import SimpleNamespace
@@ -24,7 +21,7 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
-from conftest import CTGOV, SEED, load_record
+from conftest import CTGOV, SEED, assert_dropped_cleanly, load_record, rdflib_log_kept
 from rdflib import RDF, RDFS, XSD, BNode, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
@@ -820,28 +817,12 @@ def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log(monk
     store = ox.Store()
     many = ox.Literal("many", datatype=ox.NamedNode(str(XSD.integer)))
     store.add(ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), many))
-    kept: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = kept.append
-    logger = logging.getLogger("rdflib")
-    monkeypatch.setattr(logger, "propagate", False)
-    logger.addHandler(handler)
     rows: list[dict] = []
-    kg.oxigraph_terms._literal.cache_clear()
-    try:
-        query = "SELECT ?o WHERE { ?s ?p ?o }"
+    query = "SELECT ?o WHERE { ?s ?p ?o }"
+    with rdflib_log_kept(monkeypatch) as kept:
         worker = threading.Thread(target=lambda: rows.extend(kg.validate_store._rows(store, query)))
         worker.start()
         worker.join()
-    finally:
-        logger.removeHandler(handler)
     assert [str(row["o"]) for row in rows] == ["many"]
     assert kept and kept[0].exc_info
-    raised: list = []
-    hook, sys.unraisablehook = sys.unraisablehook, raised.append
-    try:
-        kept.clear()
-        gc.collect()
-    finally:
-        sys.unraisablehook = hook
-    assert not raised, raised[0].exc_value
+    assert_dropped_cleanly(kept)
