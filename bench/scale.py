@@ -12,8 +12,9 @@ a child process so that its peak memory (max RSS, workers included) is its own:
   one warm-up run; the warm-up alone where ``--repeat`` runs would exceed ``--query-budget``);
 - validating the store: the shapes run as SPARQL on Oxigraph.
 
-Per-study figures are printed beside the totals, so that linear growth shows. Nothing is
-written outside a temporary directory (``--workdir`` keeps it elsewhere: a 100k store is GBs).
+Per-study figures are printed beside the totals, so that linear growth shows. Corpora and
+stores are made in a temporary directory, removed at the end; ``--workdir DIR`` makes them in
+DIR and keeps them there (a 100k store is GBs: measure it again with ``--store``).
 
     python bench/scale.py --sizes 1000,10000,100000
 """
@@ -21,6 +22,7 @@ written outside a temporary directory (``--workdir`` keeps it elsewhere: a 100k 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -203,7 +205,9 @@ def main() -> None:
         default=LOADERS,
         help=f"also build the store with this many bulk loads at once (default {LOADERS})",
     )
-    parser.add_argument("--workdir", type=Path, help="keep corpora and stores here")
+    parser.add_argument(
+        "--workdir", type=Path, help="make the corpora and stores here, and keep them"
+    )
     parser.add_argument(
         "--store",
         type=Path,
@@ -219,11 +223,14 @@ def main() -> None:
         print(f"\n== {size:,} studies (the store {args.store})", flush=True)
         results.append({"studies": size, **store_figures(args.store, size, None, args)})
     else:
-        if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        with contextlib.ExitStack() as stack:
+            if args.workdir:
+                args.workdir.mkdir(parents=True, exist_ok=True)
+                workdir = args.workdir
+            else:
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             for size in (int(s) for s in args.sizes.split(",")):
-                results.append(bench(size, args, Path(tmp)))
+                results.append(bench(size, args, workdir))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
