@@ -86,6 +86,7 @@ def run(
     a record of that version or older is counted as unchanged and left out.
 
     :raises RecordError: with ``strict``, at the first record that fails.
+    :raises OutputError: when the sink or the workers' spool (in ``TMPDIR``) cannot be written.
     """
     inputs = list(inputs)
     report = BuildReport()

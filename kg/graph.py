@@ -87,7 +87,10 @@ class KnowledgeGraph:
         return graph
 
     def serialize(self, destination: str | os.PathLike, *, format: str | None = None) -> Path:
-        """Write the graph to a file, its format from the extension unless given; atomic."""
+        """Write the graph to a file, its format from the extension unless given; atomic.
+
+        :raises OutputError: when the file cannot be written (a full disk); nothing is written.
+        """
         target = Path(destination)
         fmt = format or format_for(target)
         source = self.dataset if fmt in QUAD_FORMATS else self.union()

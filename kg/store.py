@@ -115,6 +115,8 @@ class OxigraphStore:
         :raises RecordError: with ``strict``, at the first record that fails (a new store is
             then not made; an update keeps the batches committed before it).
         :raises InputError: when an input path does not exist.
+        :raises OutputError: when the store cannot be written (a full disk); a new store is
+            then not made, an update keeps the batches committed before it.
         """
         if isinstance(inputs, str | os.PathLike):
             inputs = [inputs]
