@@ -124,6 +124,7 @@ def export(
     :param frame: JSON-LD only: one nested document per study.
     :param describe: write the VoID/DCAT description instead of the data (an RDF format).
     :raises ValueError: for an unknown format or view, or options that do not go together.
+    :raises OutputError: when the file cannot be written (a full disk); nothing is written.
     """
     target = Path(destination)
     to = check_options(target, to=to, view=view, frame=frame, describe=describe)
