@@ -127,20 +127,22 @@ class OxigraphStore:
             progress=progress,
             **options,
         )
-        if self.empty and self.path is not None:
-            return self._build_beside(inputs, settings, loaders)
         where = str(self.path or "the store in memory")
+        if self.empty and self.path is not None:
+            return self._build_beside(inputs, settings, loaders, where)
         if self.empty:
             return _fill(BulkSink(self.store, loaders=loaders, where=where), inputs, settings)
         known = {} if force else self.versions()
         return _fill(UpdateSink(self.store, where=where), inputs, {**settings, "known": known})
 
-    def _build_beside(self, inputs: list, settings: dict[str, Any], loaders: int) -> BuildReport:
-        """Build a new store in a directory beside this one and move it here when complete."""
+    def _build_beside(
+        self, inputs: list, settings: dict[str, Any], loaders: int, where: str
+    ) -> BuildReport:
+        """Build a new store in a directory beside this one and move it here when complete;
+        ``where`` names it in an :class:`~kg.errors.OutputError`."""
         assert self.path is not None
         beside = self.path.with_name(f".{self.path.name}.building")
         shutil.rmtree(beside, ignore_errors=True)
-        where = str(self.path)
         try:
             with writing(where):
                 fresh = ox.Store(str(beside))
