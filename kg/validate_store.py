@@ -563,11 +563,17 @@ def _rows(store: ox.Store, query: str, *, union: bool = False) -> list[dict[str,
 
     The terms become rdflib's once the query's results are gone: rdflib logs an ill-typed
     literal with its traceback, whose frames would keep the results of a thread's query alive
-    in a handler that keeps records, and pyoxigraph refuses to free them in another thread."""
+    in a handler that keeps records, and pyoxigraph refuses to free them in another thread.
+
+    :raises InputError: for an RDF-star triple term, which no shape can judge."""
     names, rows = _solutions(store, query, union)
-    return [
-        {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None} for row in rows
-    ]
+    try:
+        return [
+            {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None}
+            for row in rows
+        ]
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _solutions(

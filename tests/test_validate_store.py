@@ -826,3 +826,11 @@ def test_the_rows_of_an_ill_typed_literal_leave_no_query_results_in_the_log(monk
     assert [str(row["o"]) for row in rows] == ["many"]
     assert kept and kept[0].exc_info
     assert_dropped_cleanly(kept)
+
+
+def test_a_triple_term_in_a_validated_row_is_an_input_error():
+    store = ox.Store()
+    triple = ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "b"), ox.NamedNode(EX + "c"))
+    store.add(ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), triple))
+    with pytest.raises(InputError, match="an RDF-star triple term where a node was expected"):
+        kg.validate_store._rows(store, "SELECT ?o WHERE { ?s ?p ?o }")
