@@ -1,8 +1,9 @@
 """The query library: ``queries/*.rq`` files, their grlc decorators and their parameters.
 
 Each file starts with grlc's ``#+`` decorators (a YAML block in comments, so the file stays plain
-SPARQL): ``summary``, ``description``, ``tags``, ``defaults``, ``enumerate``, and two that grlc
-ignores and we read, ``params`` (a sentence per parameter) and ``example`` (a command line).
+SPARQL): ``summary``, ``description``, ``tags``, ``defaults``, ``enumerate``, and three that grlc
+ignores and we read, ``params`` (a sentence per parameter), ``example`` (a command line) and
+``search`` (the variable a text search filters, and its parameter: see :mod:`kg.text_index`).
 Parameters are the variables named ``?_name...`` (see :mod:`kg.params`).
 """
 
@@ -42,6 +43,9 @@ class Query:
     example: str = ""
     parameters: tuple[Parameter, ...] = ()
     path: Path | None = None
+    search: tuple[tuple[str, str], ...] = ()
+    """(variable, parameter name) pairs: the variable's values must contain the parameter's
+    text, in any case; a store's text index can then say which values to try."""
 
     def parameter(self, name: str) -> Parameter:
         """The parameter called ``name``.
@@ -110,6 +114,10 @@ def parse(text: str, *, name: str = "query", path: Path | None = None) -> Query:
     for p in params.values():
         if p.default is not None:
             p.term(p.default)
+    search = tuple((str(k), str(v)) for k, v in _pairs(meta.get("search")).items())
+    for variable, key in search:
+        if variable not in sparql.variables(text) or key not in params:
+            raise QueryError(f"{name}: search {variable}: {key} names no variable and parameter")
     return Query(
         name=name,
         text=text,
@@ -120,6 +128,7 @@ def parse(text: str, *, name: str = "query", path: Path | None = None) -> Query:
         example=_text(meta.get("example")) or "",
         parameters=tuple(sorted(params.values(), key=lambda p: order.get(p.name, len(order)))),
         path=path,
+        search=search,
     )
 
 

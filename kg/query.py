@@ -35,6 +35,10 @@ from kg.library import Query, find, library
 from kg.namespaces import PREFIXES
 from kg.oxigraph_terms import to_rdflib
 from kg.results import QueryResult
+from kg.text_index import PREDICATES, TextIndex
+from kg.text_index import bits as text_bits
+
+INDEXED = frozenset(PREDICATES)
 
 T = TypeVar("T")
 
@@ -126,7 +130,9 @@ def _runner(source: Any) -> Runner:
         return functools.partial(_run_endpoint, source)
     store = source if isinstance(source, rdflib.Graph) else getattr(source, "store", source)
     if isinstance(store, ox.Store):
-        return functools.partial(_run_oxigraph, store)
+        index = getattr(source, "text", None)
+        index = index if isinstance(index, TextIndex) else None
+        return functools.partial(_run_oxigraph, store, index=index)
     if isinstance(store, rdflib.Graph):
         return functools.partial(_run_rdflib, store)
     raise QueryError(f"cannot query a {type(source).__name__}")
@@ -203,10 +209,15 @@ def _run_oxigraph(
     bindings: dict[str, rdflib.term.Node],
     limit: int | None,
     allow_network: bool,
+    *,
+    index: TextIndex | None = None,
 ) -> QueryResult:
-    """The query on a pyoxigraph store; its terms become rdflib's once pyoxigraph's results are
-    dropped (rdflib logs an ill-typed literal with a traceback that would keep them alive)."""
+    """The query on a pyoxigraph store, narrowed by its text index where it has one; its terms
+    become rdflib's once pyoxigraph's results are dropped (rdflib logs an ill-typed literal
+    with a traceback that would keep them alive)."""
     text = sparql.with_values(q.text, bindings)
+    if index is not None:
+        text = _narrowed(text, q, bindings, index)
     prefixes = q_prefixes(q)
     try:
         result = store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
@@ -229,6 +240,28 @@ def _run_oxigraph(
     return QueryResult(
         "SELECT", variables=variables, rows=rows, truncated=truncated, prefixes=prefixes
     )
+
+
+def _narrowed(text: str, q: Query, bindings: dict[str, rdflib.term.Node], index: TextIndex) -> str:
+    """The query with each searched variable (its ``search`` header) given the indexed values
+    that hold its parameter's text, in a VALUES block in each group where a pattern binds it
+    through an indexed predicate: the only values there that its FILTER can keep."""
+    for variable, name in q.search:
+        value = bindings.get(q.parameter(name).variable)
+        found = None if value is None else index.containing(str(value))
+        if found is None:
+            continue
+        rows = {}
+        for at, predicates in sparql.object_groups(text, variable, PREFIXES).items():
+            if predicates <= INDEXED:
+                wanted = text_bits(predicates)  # type: ignore[arg-type]
+                rows[at] = [
+                    rdflib.Literal(lex, lang=lang or None)
+                    for lex, lang, held in found
+                    if held & wanted
+                ]
+        text = sparql.with_group_values(text, variable, rows)
+    return text
 
 
 # --- endpoint ------------------------------------------------------------------------------

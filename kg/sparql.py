@@ -9,7 +9,7 @@ scan reads more text as keywords, never less.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 import rdflib
@@ -190,6 +190,63 @@ def with_values(text: str, bindings: Mapping[str, rdflib.term.Node]) -> str:
         names = " ".join(f"?{name}" for name in blocks[at])
         row = " ".join(term(bindings[name]) for name in blocks[at])
         text = f"{text[:at]} VALUES ({names}) {{ ({row}) }}{text[at:]}"
+    return text
+
+
+def object_groups(
+    text: str, variable: str, known: Mapping[str, str] | None = None
+) -> dict[int, set[str | None]]:
+    """Where ``?variable`` is the object of a triple pattern: the offset just after the ``{``
+    of the innermost group that holds the pattern -> the predicates' IRIs there (``None`` for
+    a predicate variable); prefixed names are read with the query's prefixes, then ``known``.
+    A path's last step counts as the predicate; after any other path sign the place is left
+    out (a caller that restricts only the places found still gets every row)."""
+    names = {**(known or {}), **prefixes(text)}
+    found: dict[int, set[str | None]] = {}
+    opened: list[int] = []
+    projecting = False
+    previous: Token | None = None
+    for tok in tokens(text):
+        if tok.kind == "punct" and tok.text == "{":
+            opened.append(tok.start + 1)
+            projecting = False
+        elif tok.kind == "punct" and tok.text == "}":
+            if opened:
+                opened.pop()
+        elif tok.kind == "word" and tok.text.upper() == "SELECT":
+            projecting = True
+        elif tok.kind == "var" and tok.text[1:] == variable and opened and previous:
+            predicate = _predicate(previous, names, projecting)
+            if predicate is not False:
+                found.setdefault(opened[-1], set()).add(predicate)  # type: ignore[arg-type]
+        previous = tok
+    return found
+
+
+def _predicate(tok: Token, names: Mapping[str, str], projecting: bool) -> str | bool | None:
+    """The IRI of the predicate token before an object, ``None`` for a variable, ``False``
+    when the token is no predicate."""
+    if tok.kind == "iri":
+        return tok.text[1:-1]
+    if tok.kind == "pname":
+        prefix, _, local = tok.text.partition(":")
+        return names[prefix] + local if prefix in names else None
+    if tok.kind == "word" and tok.text == "a":
+        return "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    if tok.kind == "var" and not projecting:
+        return None
+    return False
+
+
+def with_group_values(
+    text: str, variable: str, rows: Mapping[int, Iterable[rdflib.term.Node]]
+) -> str:
+    """The query with ``VALUES ?variable { ... }`` opening each group at the offsets of
+    ``rows`` (from :func:`object_groups`): Oxigraph orders a group's patterns with its own
+    VALUES first, and not with those of an enclosing group."""
+    for at in sorted(rows, reverse=True):
+        block = f" VALUES ?{variable} {{ {' '.join(term(node) for node in rows[at])} }}"
+        text = f"{text[:at]}{block}{text[at:]}"
     return text
 
 

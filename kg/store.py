@@ -17,6 +17,9 @@ Two ways in, both safe to interrupt:
   and changed studies are written in batches, each batch one transaction that drops the old
   graphs and inserts the new ones, so an interruption leaves every study either as it was or
   as it is now. Shared facts are only ever added.
+
+Beside the quads, the store's directory holds its text index (:mod:`kg.text_index`), made with
+a new store and given each update's new values before the update commits.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from kg.errors import InputError, output_error, writing
 from kg.mapping import TOOL, MappedRecord
 from kg.namespaces import CTG, GRAPH, STUDY, TYPE
 from kg.sinks import encode_apart, lines_of
+from kg.text_index import TextIndex
 from kg.version import __version__
 
 BATCH_BYTES = 16 << 20
@@ -46,11 +50,15 @@ SHARED = GRAPH + "shared/nodes"
 
 
 class OxigraphStore:
-    """An Oxigraph store of studies: ``store`` is the pyoxigraph Store, for power users."""
+    """An Oxigraph store of studies: ``store`` is the pyoxigraph Store, for power users;
+    ``text`` its text index (``None`` for a store made before there was one)."""
 
-    def __init__(self, store: ox.Store, path: Path | None = None) -> None:
+    def __init__(
+        self, store: ox.Store, path: Path | None = None, text: TextIndex | None = None
+    ) -> None:
         self.store = store
         self.path = path
+        self.text = text
 
     @classmethod
     def open(
@@ -76,12 +84,12 @@ class OxigraphStore:
             store = ox.Store.read_only(str(target)) if read_only else ox.Store(str(target))
         except OSError as exc:
             raise InputError(f"{target}: cannot open the store: {exc}") from None
-        return cls(store, target)
+        return cls(store, target, TextIndex.open(target, read_only=read_only))
 
     @classmethod
     def memory(cls) -> OxigraphStore:
-        """A store in memory (tests, benchmarks)."""
-        return cls(ox.Store())
+        """A store in memory (tests, benchmarks), with its text index in memory too."""
+        return cls(ox.Store(), None, TextIndex.open(None))
 
     def __repr__(self) -> str:
         return f"OxigraphStore({str(self.path) if self.path else 'memory'!r})"
@@ -131,9 +139,18 @@ class OxigraphStore:
         if self.empty and self.path is not None:
             return self._build_beside(inputs, settings, loaders, where)
         if self.empty:
-            return _fill(BulkSink(self.store, loaders=loaders, where=where), inputs, settings)
+            report = _fill(BulkSink(self.store, loaders=loaders, where=where), inputs, settings)
+            if self.text is not None:
+                self.text.fill(self.store)
+            return report
         known = {} if force else self.versions()
-        return _fill(UpdateSink(self.store, where=where), inputs, {**settings, "known": known})
+        sink = UpdateSink(self.store, where=where, text=self.text)
+        report = _fill(sink, inputs, {**settings, "known": known})
+        if self.text is None and self.path is not None:
+            with writing(where):
+                TextIndex.make(self.path, self.store)
+            self.text = TextIndex.open(self.path)
+        return report
 
     def _build_beside(
         self, inputs: list, settings: dict[str, Any], loaders: int, where: str
@@ -147,12 +164,16 @@ class OxigraphStore:
             with writing(where):
                 fresh = ox.Store(str(beside))
             report = _fill(BulkSink(fresh, loaders=loaders, where=where), inputs, settings)
+            with writing(where):
+                TextIndex.make(beside, fresh)
         except BaseException:
             fresh = None
             shutil.rmtree(beside, ignore_errors=True)
             raise
         del fresh
         self.store = None  # type: ignore[assignment]  # closes the empty store here
+        if self.text is not None:
+            self.text.close()
         old = self.path.with_name(f".{self.path.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         with writing(where):
@@ -160,6 +181,7 @@ class OxigraphStore:
             os.rename(beside, self.path)
         shutil.rmtree(old)
         self.store = ox.Store(str(self.path))
+        self.text = TextIndex.open(self.path)
         return report
 
     def versions(self) -> dict[str, str]:
@@ -365,10 +387,16 @@ class UpdateSink:
     shared = SHARED
 
     def __init__(
-        self, store: ox.Store, *, batch_bytes: int | None = None, where: str = "the store"
+        self,
+        store: ox.Store,
+        *,
+        batch_bytes: int | None = None,
+        where: str = "the store",
+        text: TextIndex | None = None,
     ) -> None:
         self.store = store
         self.where = where
+        self.text = text
         self._batch_bytes = batch_bytes or BATCH_BYTES
         self._shared = _SharedLines()
         self._pending: dict[str, bytes] = {}
@@ -398,6 +426,8 @@ class UpdateSink:
         in one transaction that drops their old graphs and inserts the new."""
         stored = [g for g in self._pending if self.store.contains_named_graph(ox.NamedNode(g))]
         with writing(self.where):
+            if self.text is not None:
+                self.text.add_nquads(b"".join([*self._pending.values(), *self._pending_shared]))
             if stored:
                 _replace(self.store, stored, b"".join(self._pending.pop(g) for g in stored))
             if self._pending or any(self._pending_shared):
