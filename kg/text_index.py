@@ -90,7 +90,7 @@ class TextIndex:
         path = directory / FILE
         if not path.is_file():
             return None
-        db = _connect(f"{path.as_uri()}?mode={'ro' if read_only else 'rw'}", create=False)
+        db = _connect(_uri(path, "ro" if read_only else "rw"), create=False)
         if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
             db.close()
             return None
@@ -105,7 +105,7 @@ class TextIndex:
         """
         part = directory / (FILE + ".part")
         part.unlink(missing_ok=True)
-        index = cls(_connect(f"{part.as_uri()}?mode=rwc", create=True))
+        index = cls(_connect(_uri(part, "rwc"), create=True))
         try:
             index.fill(store)
             index.close()
@@ -185,6 +185,11 @@ def bits(predicates: Iterable[str]) -> int:
 
 def _key(lex: str, lang: str) -> bytes:
     return hashlib.blake2b(f"{lang}@{lex}".encode(), digest_size=16).digest()
+
+
+def _uri(path: Path, mode: str) -> str:
+    """SQLite's URI for the file, opened in ``mode`` (``ro``, ``rw``, ``rwc``)."""
+    return f"{path.absolute().as_uri()}?mode={mode}"
 
 
 def _connect(uri: str, *, create: bool) -> sqlite3.Connection:

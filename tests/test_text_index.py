@@ -13,6 +13,7 @@ from conftest import CTGOV, SEED
 
 import kg
 from kg import sparql
+from kg.cli import main
 from kg.namespaces import PREFIXES
 from kg.store import OxigraphStore
 from kg.text_index import FILE, MOST, PREDICATES, TextIndex
@@ -207,3 +208,12 @@ def test_a_failed_index_leaves_no_store_and_no_part_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
     assert store.empty
     assert not [p.name for p in target.iterdir() if p.name.startswith(FILE)]
+
+
+def test_kg_build_and_query_a_store_named_by_a_relative_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", str(SEED), "--store", "s", "-q"]) == 0
+    assert (tmp_path / "s" / FILE).is_file()
+    capsys.readouterr()
+    assert main(["query", "studies-by-keyword", "--store", "s", "--param", "text=DLL3"]) == 0
+    assert "NCT07366658" in capsys.readouterr().out
