@@ -217,3 +217,14 @@ def test_kg_build_and_query_a_store_named_by_a_relative_path(tmp_path, monkeypat
     capsys.readouterr()
     assert main(["query", "studies-by-keyword", "--store", "s", "--param", "text=DLL3"]) == 0
     assert "NCT07366658" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "header", ["#+ search:\n#+   - t: nosuch\n", "#+ search:\n#+   - nosuch: text\n"]
+)
+def test_a_search_header_names_a_variable_and_a_parameter_of_its_query(header):
+    text = header + "SELECT ?s WHERE { ?s ?p ?t FILTER(CONTAINS(LCASE(?t), LCASE(?_text))) }"
+    with pytest.raises(kg.errors.QueryError, match="names no variable and parameter"):
+        kg.library.parse(text, name="q")
+    good = "#+ search:\n#+   - t: text\n" + text.split("\n", 2)[2]
+    assert kg.library.parse(good, name="q").search == (("t", "text"),)
