@@ -1,7 +1,7 @@
 """A trigram index of a store's text, so that the library's text searches need not read it all.
 
 Oxigraph has no text index: ``FILTER(CONTAINS(LCASE(?t), LCASE(?_text)))`` reads every value
-of ``?t``, 4-14 s for the library's text searches on 100,000 studies. A store built by ``kg
+of ``?t``, 8-18 s for the library's text searches on 100,000 studies. A store built by ``kg
 build --store`` also holds, in ``kg-text.sqlite`` in its directory, every string value of the
 predicates in :data:`PREDICATES`, lowercased in an SQLite FTS5 trigram index. A library query
 whose header names its searched variable (``#+ search: - t: text``) is then given, in a
