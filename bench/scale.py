@@ -39,6 +39,7 @@ from corpus import write_zip
 
 import kg
 from kg.store import LOADERS
+from kg.text_index import FILE as TEXT_INDEX
 
 STORE_CHILD = """
 import json, resource, sys, time
@@ -140,13 +141,15 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
         shutil.rmtree(directory, ignore_errors=True)
         store = child(STORE_CHILD, str(zip_path), str(directory), str(args.jobs), str(loaders))
         on_disk = disk_mib(directory)
-        figures[f"store_{loaders}"] = {**store, "disk_mib": on_disk}
+        text_mib = (directory / TEXT_INDEX).stat().st_size / 2**20
+        figures[f"store_{loaders}"] = {**store, "disk_mib": on_disk, "text_index_mib": text_mib}
         row(
             f"zip -> Oxigraph store, {loaders} loader{'s' * (loaders > 1)}",
             store["seconds"],
             size,
             base,
-            f"{store['peak_mib']:.0f} MiB, {on_disk:,.0f} MiB on disk",
+            f"{store['peak_mib']:.0f} MiB, {on_disk:,.0f} MiB on disk "
+            f"({text_mib:,.0f} MiB of it the text index)",
         )
     figures.update(store_figures(directory, size, base, args))
     return figures
