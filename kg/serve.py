@@ -45,6 +45,7 @@ from kg.errors import InputError, QueryError, ServerError, UnsafeQueryError
 from kg.library import library
 from kg.namespaces import PREFIXES
 from kg.store import OxigraphStore
+from kg.text_index import TextIndex
 from kg.version import __version__
 
 DEFAULT_PORT = 7878
@@ -110,6 +111,8 @@ def serve(
     try:
         if data is not None:
             server.report = _build_into(location, data)
+        if writable:
+            TextIndex.forget(location)
         server.start()
     except BaseException:
         server.stop()

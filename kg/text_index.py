@@ -11,7 +11,8 @@ only says where to look, so the rows are the same with it or without it.
 The index is a superset of the store's values: a build adds the values of new studies before
 their transaction commits, and none is ever taken out (a value no study holds any more matches
 nothing in the store). A store without the file is queried without it, and an update of such a
-store makes the whole index from the store.
+store makes the whole index from the store. Whatever else writes the store must remove the
+file first (:meth:`TextIndex.forget`: ``kg serve --writable`` does).
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ class TextIndex:
     def close(self) -> None:
         """Close the file."""
         self._db.close()
+
+    @staticmethod
+    def forget(directory: Path) -> None:
+        """Remove the index of the store in ``directory``, before something other than ``kg
+        build`` writes the store (``kg serve --writable``): an index that lacks a value hides
+        its rows. Queries then read every value, and the next ``kg build --store`` makes the
+        index whole again."""
+        (directory / FILE).unlink(missing_ok=True)
 
     def add(self, predicate: str, values: Iterable[tuple[str, str]]) -> None:
         """Index ``(lexical form, language tag or "")`` pairs, values of ``predicate`` (one of

@@ -6,6 +6,7 @@ One store is built from the shared records for the module; servers run on free l
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -32,6 +33,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 import kg
 from kg.cli import main
 from kg.results import nt
+from kg.text_index import FILE as TEXT_INDEX
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -559,3 +561,26 @@ def test_query_editor_runs_a_query_offline_in_chromium(server, local):
     origin = server.url.rstrip("/")
     assert requested and all(url.startswith(origin + "/") for url in requested), requested
     assert origin + "/query" in requested
+
+
+def test_a_writable_server_removes_the_text_index_its_writes_would_outdate(tmp_path):
+    location = tmp_path / "store"
+    built = kg.OxigraphStore.open(location, create=True)
+    built.build([SEED])
+    del built
+    gc.collect()
+    with kg.serve(location, port=0, timeout=20):
+        pass
+    assert (location / TEXT_INDEX).is_file()
+    with kg.serve(location, port=0, timeout=20, writable=True) as rw:
+        study = "<https://w3id.org/ctgov-kg/study/NCT07366658>"
+        insert = CTG + f'INSERT DATA {{ GRAPH <urn:kg:test> {{ {study} ctg:keyword "zzqq-new" }} }}'
+        data = urllib.parse.urlencode({"update": insert}).encode()
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, _, _ = request(rw, "/update", data=data, headers=form)
+        assert status in (200, 204)
+    assert not (location / TEXT_INDEX).exists()
+    store = kg.OxigraphStore.open(location, read_only=True)
+    assert store.text is None
+    found = kg.query(store, "studies-by-keyword", text="zzqq")
+    assert [(str(r.nctId), str(r.text)) for r in found] == [("NCT07366658", "zzqq-new")]
