@@ -217,7 +217,7 @@ def _run_oxigraph(
     with a traceback that would keep them alive)."""
     text = sparql.with_values(q.text, bindings)
     if index is not None:
-        text = _narrowed(text, q, bindings, index)
+        text = narrowed(text, q, bindings, index)
     prefixes = q_prefixes(q)
     try:
         result = store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
@@ -242,7 +242,7 @@ def _run_oxigraph(
     )
 
 
-def _narrowed(text: str, q: Query, bindings: dict[str, rdflib.term.Node], index: TextIndex) -> str:
+def narrowed(text: str, q: Query, bindings: dict[str, rdflib.term.Node], index: TextIndex) -> str:
     """The query with each searched variable (its ``search`` header) given the indexed values
     that hold its parameter's text, in a VALUES block in each group where a pattern binds it
     through an indexed predicate: the only values there that its FILTER can keep."""

@@ -44,6 +44,7 @@ from kg.build import BuildReport
 from kg.errors import InputError, QueryError, ServerError, UnsafeQueryError
 from kg.library import library
 from kg.namespaces import PREFIXES
+from kg.query import narrowed
 from kg.store import OxigraphStore
 from kg.text_index import TextIndex
 from kg.version import __version__
@@ -155,6 +156,8 @@ class Server:
         self.allow_network = allow_network
         self.log = log
         self.backend = Backend(location, writable=writable)
+        self.text: TextIndex | None = None
+        """The store's text index, for the library's text searches (none when writable)."""
         self._scratch = scratch
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -185,6 +188,8 @@ class Server:
         self.port = self._httpd.server_address[1]
         atexit.register(self.stop)
         self.backend.start()
+        if not self.writable:
+            self.text = TextIndex.open(self.location, read_only=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="kg-serve", daemon=True
         )
@@ -211,6 +216,8 @@ class Server:
             try:
                 self.backend.stop()
             finally:
+                if self.text is not None:
+                    self.text.close()
                 if self._scratch is not None:
                     shutil.rmtree(self._scratch, ignore_errors=True)
                 atexit.unregister(self.stop)
@@ -508,7 +515,10 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Refusal(400, f"{name}: parameter {key!r} is given twice")
             values[key] = value
         try:
-            text = sparql.with_values(q.text, q.bindings(values))
+            bindings = q.bindings(values)
+            text = sparql.with_values(q.text, bindings)
+            if self.app.text is not None:
+                text = narrowed(text, q, bindings, self.app.text)
         except QueryError as exc:
             raise _Refusal(400, str(exc)) from None
         self._run(text, [])

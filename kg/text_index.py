@@ -87,14 +87,19 @@ class TextIndex:
     @classmethod
     def open(cls, directory: Path | None, *, read_only: bool = False) -> TextIndex | None:
         """The index of the store in ``directory`` (``None``: a new, empty one in memory),
-        ``None`` when there is none or its layout is not :data:`LAYOUT`."""
+        ``None`` when there is none, SQLite cannot read it or its layout is not
+        :data:`LAYOUT`."""
         if directory is None:
             return cls(_connect(":memory:", create=True))
         path = directory / FILE
         if not path.is_file():
             return None
         db = _connect(_uri(path, "ro" if read_only else "rw"), create=False)
-        if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+        try:
+            layout = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error:
+            layout = None
+        if layout != LAYOUT:
             db.close()
             return None
         return cls(db)
@@ -170,7 +175,8 @@ class TextIndex:
     def containing(self, text: str) -> list[tuple[str, str, int]] | None:
         """The indexed values whose lowercase holds ``text`` lowercased, sorted, as (lexical
         form, language tag or "", the :func:`bits` of their predicates); ``None`` when the
-        index cannot say (text under :data:`SHORTEST` characters, over :data:`MOST` values).
+        index cannot say (text under :data:`SHORTEST` characters, over :data:`MOST` values, a
+        file SQLite cannot read).
 
         The index keeps no positions (a third of the size, half the time to make), so it finds
         the values that hold every trigram of the text, and those that hold the text are kept.
@@ -180,11 +186,14 @@ class TextIndex:
             return None
         trigrams = sorted({needle[i : i + SHORTEST] for i in range(len(needle) - SHORTEST + 1)})
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
-        rows = self._db.execute(
-            "SELECT lex, lang, bits FROM value WHERE id IN "
-            "(SELECT rowid FROM search WHERE search MATCH ? LIMIT ?)",
-            (match, CANDIDATES),
-        ).fetchall()
+        try:
+            rows = self._db.execute(
+                "SELECT lex, lang, bits FROM value WHERE id IN "
+                "(SELECT rowid FROM search WHERE search MATCH ? LIMIT ?)",
+                (match, CANDIDATES),
+            ).fetchall()
+        except sqlite3.Error:
+            return None
         found = sorted(row for row in rows if needle in row[0].lower())
         return None if len(rows) >= CANDIDATES or len(found) > MOST else found
 

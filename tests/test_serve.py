@@ -584,3 +584,29 @@ def test_a_writable_server_removes_the_text_index_its_writes_would_outdate(tmp_p
     assert store.text is None
     found = kg.query(store, "studies-by-keyword", text="zzqq")
     assert [(str(r.nctId), str(r.text)) for r in found] == [("NCT07366658", "zzqq-new")]
+
+
+def test_a_named_text_search_is_given_the_values_the_text_index_finds(server, store_dir, capsys):
+    assert server.text is not None
+    assert (
+        main(
+            [
+                "query",
+                "studies-by-keyword",
+                "--store",
+                str(store_dir),
+                "--param",
+                "text=dll3",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    printed = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    status, _, body = request(server, "/queries/studies-by-keyword?text=dll3", accept="text/csv")
+    assert status == 200
+    served = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    assert sorted(served[1:]) == sorted(printed[1:]) and any("NCT07366658" in r for r in served)
+    unknown = request(server, "/queries/studies-by-keyword?text=zzqq-none", accept="text/csv")
+    assert unknown[0] == 200 and unknown[2].decode().strip().count("\n") == 0

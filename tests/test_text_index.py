@@ -109,7 +109,7 @@ def test_a_searched_query_is_given_the_values_in_each_group_that_reads_them(buil
     q = kg.library.find(name)
     bindings = q.bindings({"text": "dll3"})
     text = sparql.with_values(q.text, bindings)
-    narrowed = query_module._narrowed(text, q, bindings, built.text)
+    narrowed = query_module.narrowed(text, q, bindings, built.text)
     ((variable, _),) = q.search
     groups = sparql.object_groups(text, variable, PREFIXES)
     assert narrowed.count(f"VALUES ?{variable} {{") == len(groups) > 0
@@ -228,3 +228,14 @@ def test_a_search_header_names_a_variable_and_a_parameter_of_its_query(header):
         kg.library.parse(text, name="q")
     good = "#+ search:\n#+   - t: text\n" + text.split("\n", 2)[2]
     assert kg.library.parse(good, name="q").search == (("t", "text"),)
+
+
+def test_an_unreadable_text_index_leaves_the_query_to_read_every_value(tmp_path):
+    location = tmp_path / "store"
+    built = OxigraphStore.open(location, create=True)
+    built.build([SEED])
+    del built
+    (location / FILE).write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    store = OxigraphStore.open(location, read_only=True)
+    assert store.text is None
+    assert kg.query(store, "studies-by-keyword", text="dll3").rows
