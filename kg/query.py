@@ -35,10 +35,8 @@ from kg.library import Query, find, library
 from kg.namespaces import PREFIXES
 from kg.oxigraph_terms import to_rdflib
 from kg.results import QueryResult
-from kg.text_index import PREDICATES, TextIndex
+from kg.text_index import TextIndex
 from kg.text_index import bits as text_bits
-
-INDEXED = frozenset(PREDICATES)
 
 T = TypeVar("T")
 
@@ -253,8 +251,7 @@ def narrowed(text: str, q: Query, bindings: dict[str, rdflib.term.Node], index: 
             continue
         rows = {}
         for at, predicates in sparql.object_groups(text, variable, PREFIXES).items():
-            if predicates <= INDEXED:
-                wanted = text_bits(predicates)  # type: ignore[arg-type]
+            if wanted := text_bits(predicates):
                 rows[at] = [
                     rdflib.Literal(lex, lang=lang or None)
                     for lex, lang, held in found

@@ -112,8 +112,6 @@ def serve(
     try:
         if data is not None:
             server.report = _build_into(location, data)
-        if writable:
-            TextIndex.forget(location)
         server.start()
     except BaseException:
         server.stop()
@@ -187,9 +185,11 @@ class Server:
             ) from None
         self.port = self._httpd.server_address[1]
         atexit.register(self.stop)
-        self.backend.start()
-        if not self.writable:
+        if self.writable:
+            TextIndex.forget(self.location)
+        else:
             self.text = TextIndex.open(self.location, read_only=True)
+        self.backend.start()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="kg-serve", daemon=True
         )

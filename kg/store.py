@@ -425,14 +425,15 @@ class UpdateSink:
         """Write the pending studies: the new ones in one transactional load, the changed ones
         in one transaction that drops their old graphs and inserts the new."""
         stored = [g for g in self._pending if self.store.contains_named_graph(ox.NamedNode(g))]
+        changed = b"".join(self._pending.pop(g) for g in stored)
+        new = b"".join([*self._pending.values(), *self._pending_shared])
         with writing(self.where):
             if self.text is not None:
-                self.text.add_nquads(b"".join([*self._pending.values(), *self._pending_shared]))
+                self.text.add_nquads(changed, new)
             if stored:
-                _replace(self.store, stored, b"".join(self._pending.pop(g) for g in stored))
-            if self._pending or any(self._pending_shared):
-                data = b"".join([*self._pending.values(), *self._pending_shared])
-                self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
+                _replace(self.store, stored, changed)
+            if new:
+                self.store.load(input=new, format=ox.RdfFormat.N_QUADS)
         self.abort()
 
     def close(self) -> None:

@@ -162,13 +162,14 @@ class TextIndex:
             while batch := list(itertools.islice(values, FILL_BATCH)):
                 self.add(predicate, batch)
 
-    def add_nquads(self, data: bytes) -> None:
-        """Index the string values of :data:`PREDICATES` in UTF-8 N-Quads."""
+    def add_nquads(self, *chunks: bytes) -> None:
+        """Index the string values of :data:`PREDICATES` in chunks of UTF-8 N-Quads."""
         found: dict[str, list[object]] = {p: [] for p in PREDICATES}
-        for quad in ox.parse(data, format=ox.RdfFormat.N_QUADS, lenient=True):
-            objects = found.get(quad.predicate.value)
-            if objects is not None:
-                objects.append(quad.object)
+        for data in chunks:
+            for quad in ox.parse(data, format=ox.RdfFormat.N_QUADS, lenient=True):
+                objects = found.get(quad.predicate.value)
+                if objects is not None:
+                    objects.append(quad.object)
         for predicate, objects in found.items():
             self.add(predicate, _strings(objects))
 
@@ -198,9 +199,11 @@ class TextIndex:
         return None if len(rows) >= CANDIDATES or len(found) > MOST else found
 
 
-def bits(predicates: Iterable[str]) -> int:
-    """The bits of ``predicates`` (each one of :data:`PREDICATES`) in :meth:`containing`."""
-    return functools.reduce(operator.or_, (_BITS[p] for p in predicates), 0)
+def bits(predicates: Iterable[str | None]) -> int:
+    """The bits of ``predicates`` in :meth:`containing`; 0 when one of them is not indexed (or
+    is ``None``, a predicate variable): the index then cannot say which values it reads."""
+    found = [_BITS.get(p) for p in predicates]  # type: ignore[arg-type]
+    return 0 if None in found else functools.reduce(operator.or_, found, 0)
 
 
 def _key(lex: str, lang: str) -> bytes:

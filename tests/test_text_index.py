@@ -16,7 +16,7 @@ from kg import sparql
 from kg.cli import main
 from kg.namespaces import PREFIXES
 from kg.store import OxigraphStore
-from kg.text_index import FILE, MOST, PREDICATES, TextIndex
+from kg.text_index import FILE, MOST, PREDICATES, TextIndex, bits
 
 query_module = importlib.import_module("kg.query")
 NEEDLES = ["DLL3", "dll3", "mg", "cancer", "mk-3475", "Placebo", "week", "ß", "xyzzy-none"]
@@ -239,3 +239,9 @@ def test_an_unreadable_text_index_leaves_the_query_to_read_every_value(tmp_path)
     store = OxigraphStore.open(location, read_only=True)
     assert store.text is None
     assert kg.query(store, "studies-by-keyword", text="dll3").rows
+
+
+def test_a_group_read_through_an_unindexed_predicate_or_a_variable_is_not_narrowed():
+    assert bits([PREDICATES[0], PREDICATES[3]]) == 0b1001
+    assert bits([PREDICATES[0], None]) == 0
+    assert bits([PREDICATES[0], "http://example.org/c"]) == 0
