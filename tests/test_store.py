@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import threading
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -184,6 +185,61 @@ def test_a_bulk_built_store_is_compacted_once_after_every_load(tmp_path):
         store.calls.index("optimize") > store.calls.index("update") > store.calls.index("bulk_load")
     )
     assert store.calls[-1] == "flush"
+
+
+class _Compacting(_Recording):
+    """A store whose compaction waits (up to ``wait`` s) for a signal, or fails."""
+
+    def __init__(self, fails: bool = False, wait: float = 10) -> None:
+        super().__init__()
+        self.signal = threading.Event()
+        self.saw_signal: bool | None = None
+        self.fails = fails
+        self.wait = wait
+
+    def optimize(self) -> None:
+        self.saw_signal = self.signal.wait(self.wait)
+        if self.fails:
+            raise OSError(28, "No space left on device")
+
+
+def test_what_goes_alongside_runs_while_the_store_compacts():
+    store = _Compacting()
+    sink = BulkSink(store, alongside=store.signal.set)  # type: ignore[arg-type]
+    run(INPUTS, sink, built_at="2026-01-01T00:00:00Z")
+    sink.close()
+    assert store.saw_signal is True
+    assert store.calls[-1] == "flush"
+
+
+def test_a_failed_compaction_fails_the_build_after_what_goes_alongside_ends():
+    store = _Compacting(fails=True)
+    ended = []
+
+    def alongside() -> None:
+        store.signal.set()
+        ended.append(True)
+
+    sink = BulkSink(store, alongside=alongside, where="registry")  # type: ignore[arg-type]
+    run(INPUTS, sink, built_at="2026-01-01T00:00:00Z")
+    with pytest.raises(OutputError, match="registry: cannot write"):
+        sink.close()
+    assert ended == [True]
+    assert "flush" not in store.calls
+
+
+def test_a_failure_alongside_waits_for_the_compaction_to_end():
+    store = _Compacting(wait=0.3)
+
+    def alongside() -> None:
+        raise OSError(28, "No space left on device")
+
+    sink = BulkSink(store, alongside=alongside, where="registry")  # type: ignore[arg-type]
+    run(INPUTS, sink, built_at="2026-01-01T00:00:00Z")
+    with pytest.raises(OutputError, match="registry: cannot write"):
+        sink.close()
+    assert store.saw_signal is False  # the compaction ran to its end (its whole wait) first
+    assert "flush" not in store.calls
 
 
 def test_a_studys_graph_holds_its_own_nodes_and_shared_facts_are_stored_once(built):
