@@ -7,7 +7,8 @@ a child process so that its peak memory (max RSS, workers included) is its own:
 - reading and mapping alone, the streaming N-Quads build (``--jobs N``), and the rdflib Dataset
   path (up to ``--rdflib-max`` studies: it holds ~1.5 KB per quad);
 - ``kg build ZIP --store DIR``: the zip to a queryable Oxigraph store, and its size on disk
-  (``--loaders N``: also with N bulk loads at once instead of the build's default);
+  (``--loaders N``: also with N bulk loads at once instead of the build's default), with the
+  time of its end (the last bulk load, then the compaction and the text index at once);
 - the median of every library query on that store (default parameters, ``--repeat`` runs after
   one warm-up run; the warm-up alone where ``--repeat`` runs would exceed ``--query-budget``);
 - validating the store: the shapes run as SPARQL on Oxigraph.
@@ -44,7 +45,20 @@ from kg.text_index import FILE as TEXT_INDEX
 STORE_CHILD = """
 import json, resource, sys, time
 import kg
+from kg.store import BulkSink
+from kg.text_index import TextIndex
 zip_path, directory, jobs, loaders = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+phases = {}
+def timed(name, call):
+    def timed_call(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            phases[name] = time.perf_counter() - start
+    return timed_call
+BulkSink.close = timed("close_seconds", BulkSink.close)
+TextIndex.make = staticmethod(timed("text_index_seconds", TextIndex.make))
 t = time.perf_counter()
 store = kg.OxigraphStore.open(directory, create=True)
 report = store.build([zip_path], jobs=jobs, loaders=loaders, built_at="2026-01-01T00:00:00Z")
@@ -52,7 +66,7 @@ seconds = time.perf_counter() - t
 peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"seconds": seconds, "records": report.converted, "quads": report.quads,
-                  "peak_mib": peak_kib / 1024}))
+                  "peak_mib": peak_kib / 1024, **phases}))
 """
 
 QUERY_CHILD = """
@@ -79,7 +93,7 @@ report = validate_store(store, jobs=int(sys.argv[2]))
 seconds = time.perf_counter() - t
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "results": len(report.results),
-                  "peak_mib": peak_kib / 1024}))
+                  "peak_mib": peak_kib / 1024, **phases}))
 """
 
 
@@ -149,7 +163,9 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
             size,
             base,
             f"{store['peak_mib']:.0f} MiB, {on_disk:,.0f} MiB on disk "
-            f"({text_mib:,.0f} MiB of it the text index)",
+            f"({text_mib:,.0f} MiB of it the text index); the last load, then compaction and "
+            f"text index at once: {store['close_seconds']:.1f} s "
+            f"(the index {store['text_index_seconds']:.1f} s)",
         )
     figures.update(store_figures(directory, size, base, args))
     return figures
