@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -243,20 +244,21 @@ def _run_oxigraph(
 def narrowed(text: str, q: Query, bindings: dict[str, rdflib.term.Node], index: TextIndex) -> str:
     """The query with each searched variable (its ``search`` header) given the indexed values
     that hold its parameter's text, in a VALUES block in each group where a pattern binds it
-    through an indexed predicate: the only values there that its FILTER can keep."""
+    through an indexed predicate: the only values there that its FILTER can keep. Left as it
+    is where giving them would cost more than reading every value (:meth:`TextIndex.pays`)."""
     for variable, name in q.search:
         value = bindings.get(q.parameter(name).variable)
         found = None if value is None else index.containing(str(value))
         if found is None:
             continue
-        rows = {}
-        for at, predicates in sparql.object_groups(text, variable, PREFIXES).items():
-            if wanted := text_bits(predicates):
-                rows[at] = [
-                    rdflib.Literal(lex, lang=lang or None)
-                    for lex, lang, held in found
-                    if held & wanted
-                ]
+        groups = sparql.object_groups(text, variable, PREFIXES).items()
+        wanted = {at: held for at, predicates in groups if (held := text_bits(predicates))}
+        if not index.pays(found, functools.reduce(operator.or_, wanted.values(), 0)):
+            continue
+        rows = {
+            at: [sparql.string(lex, lang) for lex, lang, held in found if held & bits]
+            for at, bits in wanted.items()
+        }
         text = sparql.with_group_values(text, variable, rows)
     return text
 

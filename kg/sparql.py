@@ -238,16 +238,18 @@ def _predicate(tok: Token, names: Mapping[str, str], projecting: bool) -> str | 
     return False
 
 
-def with_group_values(
-    text: str, variable: str, rows: Mapping[int, Iterable[rdflib.term.Node]]
-) -> str:
+def with_group_values(text: str, variable: str, rows: Mapping[int, Iterable[str]]) -> str:
     """The query with ``VALUES ?variable { ... }`` opening each group at the offsets of
-    ``rows`` (from :func:`object_groups`): Oxigraph orders a group's patterns with its own
-    VALUES first, and not with those of an enclosing group."""
-    for at in sorted(rows, reverse=True):
-        block = f" VALUES ?{variable} {{ {' '.join(term(node) for node in rows[at])} }}"
-        text = f"{text[:at]}{block}{text[at:]}"
-    return text
+    ``rows`` (from :func:`object_groups`), its terms given in SPARQL syntax (:func:`term`,
+    :func:`string`): Oxigraph orders a group's patterns with its own VALUES first, and not
+    with those of an enclosing group. The text is put together once (a block can be tens of
+    megabytes of text)."""
+    pieces, start = [], 0
+    for at in sorted(rows):
+        pieces += [text[start:at], f" VALUES ?{variable} {{ ", " ".join(rows[at]), " }"]
+        start = at
+    pieces.append(text[start:])
+    return "".join(pieces)
 
 
 def _subquery_groups(toks: list[Token]) -> Iterator[tuple[int, set[str]]]:
@@ -276,6 +278,18 @@ _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG = re.compile(r"^[A-Za-z]+(?:-[A-Za-z0-9]+)*$")
 
 
+def string(lex: str, lang: str = "") -> str:
+    """A string literal in SPARQL syntax, with its language tag if ``lang``.
+
+    :raises QueryError: for a language tag that the syntax cannot carry.
+    """
+    if not lang:
+        return f'"{escape(lex)}"'
+    if not _LANG.match(lang):
+        raise QueryError(f"not a language tag: {lang!r:.40}")
+    return f'"{escape(lex)}"@{lang}'
+
+
 def term(node: rdflib.term.Node) -> str:
     """A term in SPARQL syntax: ``<iri>``, ``"text"@en`` or ``"lex"^^<datatype>``.
 
@@ -286,12 +300,7 @@ def term(node: rdflib.term.Node) -> str:
             raise QueryError(f"not an IRI: {str(node)!r:.80}")
         return f"<{node}>"
     if isinstance(node, rdflib.Literal):
-        lex = f'"{escape(str(node))}"'
-        if node.language:
-            if not _LANG.match(node.language):
-                raise QueryError(f"not a language tag: {node.language!r:.40}")
-            return f"{lex}@{node.language}"
         if node.datatype is not None and str(node.datatype) != str(rdflib.XSD.string):
-            return f"{lex}^^{term(node.datatype)}"
-        return lex
+            return f'"{escape(str(node))}"^^{term(node.datatype)}'
+        return string(str(node), node.language or "")
     raise QueryError(f"cannot bind {type(node).__name__} {node!r:.60}")

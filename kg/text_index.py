@@ -49,20 +49,28 @@ PREDICATES = (
 Each value keeps a bit per predicate that holds it, in this order: add new ones at the end
 (and raise :data:`LAYOUT`)."""
 
-LAYOUT = 1
+LAYOUT = 2
 """The file's layout (SQLite's ``user_version``): a file of another layout is not read."""
-
-MOST = 10_000
-"""More values than this for one text and the query runs without the index: each value
-given costs about 0.1 ms (parsed, then looked up), against 20-25 us for each value read by a
-plain scan; on 10,000 studies studies-by-keyword took 0.48 s for DLL3's 4,701 values instead
-of 1.6 s, and 1.7 s for "cancer"'s 16,797 instead of 1.2 s."""
 
 SHORTEST = 3
 """A trigram index cannot find text shorter than three characters."""
 
-CANDIDATES = 5 * MOST
-"""Values read from the index at most for one text (those holding each of its trigrams)."""
+CANDIDATES = 50_000
+"""Values read from the index at least for one text (those holding each of its trigrams) before
+it gives up: or a sixteenth of the values it holds, where that is more."""
+
+PER_VALUE = 100
+"""What a value costs, in characters, besides its own: a value given to a query is parsed (as
+long as its text) and looked up, a value read by a scan is decoded, lowercased and searched."""
+
+GIVEN = 6
+"""A value given to a query costs about this many times what a scan pays to read one, in the
+estimate of :meth:`TextIndex.pays`. Measured on 10,000 studies (each way the same rows): a
+given value breaks even with the scan at about 3.5 times the scan's cost for studies-by-keyword
+(for "patients", 2.15 s against 2.25 s), at about 11 for dose-schedule-search ("placebo", 0.92 s
+both), whose scan reads only the descriptions of arm groups and interventions while the tally
+counts every description; at 100,000 studies, DLL3's 46,862 values (18 times) took 7.5 s
+against 40.8 s, "tumor"'s 158,980 (6 times) 15.2 s against 25.8 s."""
 
 FILL_BATCH = 50_000
 
@@ -74,6 +82,8 @@ CREATE TABLE IF NOT EXISTS value (id INTEGER PRIMARY KEY, key BLOB UNIQUE NOT NU
                                   lex TEXT NOT NULL, lang TEXT NOT NULL, bits INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS search
     USING fts5(low, content='', detail=none, tokenize='trigram case_sensitive 1');
+CREATE TABLE IF NOT EXISTS tally (bit INTEGER PRIMARY KEY, n INTEGER NOT NULL,
+                                  chars INTEGER NOT NULL);
 PRAGMA user_version = {layout};
 """
 
@@ -83,6 +93,7 @@ class TextIndex:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        self._tally: dict[int, tuple[int, int]] | None = None
 
     @classmethod
     def open(cls, directory: Path | None, *, read_only: bool = False) -> TextIndex | None:
@@ -137,19 +148,35 @@ class TextIndex:
 
     def add(self, predicate: str, values: Iterable[tuple[str, str]]) -> None:
         """Index ``(lexical form, language tag or "")`` pairs, values of ``predicate`` (one of
-        :data:`PREDICATES`), each once whatever the calls."""
+        :data:`PREDICATES`), each once whatever the calls; the predicate's tally counts the
+        values it did not hold before (the characters of those another predicate held
+        estimated from the batch's)."""
         bit = _BITS[predicate]
         fresh = {_key(lex, lang): (lex, lang) for lex, lang in values}
+        if not fresh:
+            return
         db = self._db
         with _written(), db:
             (top,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM value").fetchone()
+            before = db.total_changes
             db.executemany(
                 "INSERT INTO value (key, lex, lang, bits) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET bits = bits | excluded.bits",
+                "ON CONFLICT (key) DO UPDATE SET bits = bits | excluded.bits "
+                "WHERE (bits & excluded.bits) = 0",
                 ((key, lex, lang, bit) for key, (lex, lang) in fresh.items()),
             )
-            added = db.execute("SELECT id, lex FROM value WHERE id > ?", (top,))
+            held = db.total_changes - before
+            added = db.execute("SELECT id, lex FROM value WHERE id > ?", (top,)).fetchall()
             db.executemany(_SEARCH, ((rowid, lex.lower()) for rowid, lex in added))
+            chars = sum(len(lex) for _, lex in added)
+            if shared := held - len(added):
+                chars += sum(len(lex) for lex, _ in fresh.values()) * shared // len(fresh)
+            db.execute(
+                "INSERT INTO tally (bit, n, chars) VALUES (?, ?, ?) ON CONFLICT (bit) "
+                "DO UPDATE SET n = n + excluded.n, chars = chars + excluded.chars",
+                (bit, held, chars),
+            )
+        self._tally = None
 
     def fill(self, store: ox.Store) -> None:
         """Index every string value of :data:`PREDICATES` in ``store``, a batch at a time."""
@@ -176,8 +203,8 @@ class TextIndex:
     def containing(self, text: str) -> list[tuple[str, str, int]] | None:
         """The indexed values whose lowercase holds ``text`` lowercased, sorted, as (lexical
         form, language tag or "", the :func:`bits` of their predicates); ``None`` when the
-        index cannot say (text under :data:`SHORTEST` characters, over :data:`MOST` values, a
-        file SQLite cannot read).
+        index cannot say (text under :data:`SHORTEST` characters, more candidates than
+        :data:`CANDIDATES`, a file SQLite cannot read).
 
         The index keeps no positions (a third of the size, half the time to make), so it finds
         the values that hold every trigram of the text, and those that hold the text are kept.
@@ -188,15 +215,37 @@ class TextIndex:
         trigrams = sorted({needle[i : i + SHORTEST] for i in range(len(needle) - SHORTEST + 1)})
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
         try:
+            most = max(CANDIDATES, sum(n for n, _ in self.tally().values()) // 16)
             rows = self._db.execute(
                 "SELECT lex, lang, bits FROM value WHERE id IN "
                 "(SELECT rowid FROM search WHERE search MATCH ? LIMIT ?)",
-                (match, CANDIDATES),
+                (match, most),
             ).fetchall()
         except sqlite3.Error:
             return None
-        found = sorted(row for row in rows if needle in row[0].lower())
-        return None if len(rows) >= CANDIDATES or len(found) > MOST else found
+        if len(rows) >= most:
+            return None
+        return sorted(row for row in rows if needle in row[0].lower())
+
+    def tally(self) -> dict[int, tuple[int, int]]:
+        """For each predicate's bit, how many values it holds and their characters (an
+        estimate where values are shared between predicates)."""
+        if self._tally is None:
+            rows = self._db.execute("SELECT bit, n, chars FROM tally").fetchall()
+            self._tally = {bit: (n, chars) for bit, n, chars in rows}
+        return self._tally
+
+    def pays(self, found: Iterable[tuple[str, str, int]], within: int) -> bool:
+        """Whether giving a query the values of ``found`` held by the predicates of ``within``
+        (bits) costs less than letting it read every value of those predicates: by
+        :data:`PER_VALUE` and :data:`GIVEN`, against the :meth:`tally`."""
+        try:
+            tally = self.tally()
+        except sqlite3.Error:
+            return False
+        scan = sum(n * PER_VALUE + chars for bit, (n, chars) in tally.items() if bit & within)
+        given = sum(len(lex) + PER_VALUE for lex, _, held in found if held & within)
+        return given * GIVEN < scan
 
 
 def bits(predicates: Iterable[str | None]) -> int:

@@ -16,7 +16,7 @@ from kg import sparql
 from kg.cli import main
 from kg.namespaces import PREFIXES
 from kg.store import OxigraphStore
-from kg.text_index import FILE, MOST, PREDICATES, TextIndex, bits
+from kg.text_index import CANDIDATES, FILE, GIVEN, PER_VALUE, PREDICATES, TextIndex, bits
 
 query_module = importlib.import_module("kg.query")
 NEEDLES = ["DLL3", "dll3", "mg", "cancer", "mk-3475", "Placebo", "week", "ß", "xyzzy-none"]
@@ -83,12 +83,43 @@ def test_case_is_folded_as_sparql_lcase_folds_it():
         assert {(lex, lang) for lex, lang, _ in found} == _oxigraph_contains(values, needle), needle
 
 
-def test_too_many_values_and_short_text_leave_the_query_as_it_is():
+def test_too_many_candidates_and_short_text_leave_the_query_as_it_is():
     index = TextIndex.open(None)
-    index.add(PREDICATES[0], [(f"term {i}", "") for i in range(MOST + 1)])
+    index.add(PREDICATES[0], [(f"term {i}", "") for i in range(CANDIDATES + 1)])
     assert index.containing("term") is None
     assert index.containing("te") is None
     assert index.containing("term 7") is not None
+
+
+def test_the_tally_counts_each_predicates_values_once():
+    index = TextIndex.open(None)
+    index.add(PREDICATES[0], [("abcd", ""), ("ef", "en")])
+    index.add(PREDICATES[0], [("abcd", ""), ("ghijkl", "")])
+    index.add(PREDICATES[1], [("abcd", "")])
+    assert index.tally() == {1: (3, 12), 2: (1, 4)}
+
+
+def test_the_index_is_used_where_its_values_cost_less_than_a_scan():
+    index = TextIndex.open(None)
+    rare = [(f"rare {i} note", "") for i in range(3)]
+    index.add(PREDICATES[0], [(f"common {i} note", "") for i in range(200)] + rare)
+    index.add(PREDICATES[1], [(f"other {i}", "") for i in range(5)])
+    (n, chars), other = index.tally()[1], index.tally()[2]
+    assert index.pays(index.containing("rare"), 1)
+    assert not index.pays(index.containing("common"), 1)
+    assert not index.pays(index.containing("other"), 2)
+    assert index.pays(index.containing("other"), 3)
+    given = sum(len(lex) + PER_VALUE for lex, _, _ in index.containing("note"))
+    assert given * GIVEN >= n * PER_VALUE + chars + other[0] * PER_VALUE + other[1]
+    assert not index.pays(index.containing("note"), 3)
+
+
+def test_a_query_is_left_as_it_is_where_the_index_would_not_pay(built):
+    q = kg.library.find("studies-by-keyword")
+    bindings = q.bindings({"text": "the"})
+    text = sparql.with_values(q.text, bindings)
+    assert built.text.containing("the")
+    assert query_module.narrowed(text, q, bindings, built.text) == text
 
 
 @pytest.mark.parametrize("name", SEARCHED)
