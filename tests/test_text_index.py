@@ -99,6 +99,27 @@ def test_the_tally_counts_each_predicates_values_once():
     assert index.tally() == {1: (3, 12), 2: (1, 4)}
 
 
+def _exact_tally(index: TextIndex) -> dict[int, tuple[int, int]]:
+    found: dict[int, tuple[int, int]] = {}
+    rows = index._db.execute("SELECT bits, COUNT(*), SUM(LENGTH(lex)) FROM value GROUP BY bits")
+    for held, n, chars in rows:
+        for bit in (1 << i for i in range(len(PREDICATES))):
+            if held & bit:
+                before = found.get(bit, (0, 0))
+                found[bit] = (before[0] + n, before[1] + chars)
+    return found
+
+
+def test_a_built_and_updated_stores_tally_counts_its_values(tmp_path):
+    store = OxigraphStore.open(tmp_path / "store", create=True)
+    for records in ([CTGOV], [SEED]):
+        store.build(records)
+        tally, exact = store.text.tally(), _exact_tally(store.text)
+        assert {bit: n for bit, (n, _) in tally.items()} == {b: n for b, (n, _) in exact.items()}
+        for bit, (_, chars) in tally.items():
+            assert abs(chars - exact[bit][1]) <= exact[bit][1] / 5, bit
+
+
 def test_the_index_is_used_where_its_values_cost_less_than_a_scan():
     index = TextIndex.open(None)
     rare = [(f"rare {i} note", "") for i in range(3)]
