@@ -93,7 +93,7 @@ report = validate_store(store, jobs=int(sys.argv[2]))
 seconds = time.perf_counter() - t
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "results": len(report.results),
-                  "peak_mib": peak_kib / 1024, **phases}))
+                  "peak_mib": peak_kib / 1024}))
 """
 
 
