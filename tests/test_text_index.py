@@ -236,7 +236,7 @@ def test_a_store_without_an_index_gets_a_whole_one_at_its_next_update(tmp_path):
     assert "NCT07366658" in {str(r.nctId) for r in kg.query(old, "studies-by-keyword", text="dll3")}
 
 
-def test_an_index_of_another_layout_is_not_read(tmp_path):
+def test_an_index_of_another_layout_is_not_read_and_the_next_update_makes_it_anew(tmp_path):
     store = OxigraphStore.open(tmp_path / "store", create=True)
     store.build([SEED])
     store.text.close()
@@ -246,6 +246,11 @@ def test_an_index_of_another_layout_is_not_read(tmp_path):
     again = OxigraphStore.open(tmp_path / "store", read_only=True)
     assert again.text is None
     assert kg.query(again, "studies-by-keyword", text="dll3").rows
+    del again
+    updated = OxigraphStore.open(tmp_path / "store")
+    updated.build([CTGOV / "NCT03418623.json"])
+    assert updated.text is not None and updated.text.tally()
+    assert {lex for lex, _, _ in updated.text.containing("dll3")}
 
 
 def test_a_failed_index_leaves_no_store_and_no_part_file(tmp_path, monkeypatch):
