@@ -203,8 +203,9 @@ class TextIndex:
     def containing(self, text: str) -> list[tuple[str, str, int]] | None:
         """The indexed values whose lowercase holds ``text`` lowercased, sorted, as (lexical
         form, language tag or "", the :func:`bits` of their predicates); ``None`` when the
-        index cannot say (text under :data:`SHORTEST` characters, more candidates than
-        :data:`CANDIDATES`, a file SQLite cannot read).
+        index cannot say (text under :data:`SHORTEST` characters, more candidates than it
+        reads: :data:`CANDIDATES`, or a sixteenth of its values where that is more; a file
+        SQLite cannot read).
 
         The index keeps no positions (a third of the size, half the time to make), so it finds
         the values that hold every trigram of the text, and those that hold the text are kept.
@@ -228,8 +229,8 @@ class TextIndex:
         return sorted(row for row in rows if needle in row[0].lower())
 
     def tally(self) -> dict[int, tuple[int, int]]:
-        """For each predicate's bit, how many values it holds and their characters (an
-        estimate where values are shared between predicates)."""
+        """For each predicate's bit, how many values it holds and their characters (the
+        characters estimated where a value is shared between predicates)."""
         if self._tally is None:
             rows = self._db.execute("SELECT bit, n, chars FROM tally").fetchall()
             self._tally = {bit: (n, chars) for bit, n, chars in rows}
