@@ -17,12 +17,19 @@ the slow queries of a large store can be timed again and again. There each query
 process of its own, ended at the timeout (a query stopped in a thread would go on using a core
 until Oxigraph returns its next row). ``--queries`` picks some; ``--library DIR`` times the
 ``.rq`` files of another folder instead (an older copy of ``queries/``, to compare).
+``--param NAME=VALUE`` gives a parameter to every query that has it (the default is the
+query's own), ``--text-index`` says when a text search is given the store's text index:
+``cost`` as ``kg query`` does (where :meth:`kg.text_index.TextIndex.pays`), ``always`` or
+``never``, the way the calibration of :data:`kg.text_index.GIVEN` was measured. Each line has
+the rows the query returned and whether the index narrowed it.
 
     python bench/query.py                       # 1000, 10000, 50000 studies
     python bench/query.py --sizes 1000 --repeat 5
     python bench/query.py --sizes 10000 --rdflib-max 10000 --without-results
     python bench/query.py --store /tmp/store100k --queries country-counts,late-studies
     python bench/query.py --store /tmp/store100k --library /tmp/old-queries
+    python bench/query.py --store /tmp/store100k --queries studies-by-keyword \
+        --param text=tumor --text-index never
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import importlib
 import json
 import math
 import multiprocessing
@@ -40,14 +48,17 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import corpus
 
 import kg
+from kg import sparql
 from kg.build import run
 from kg.errors import QueryTimeout
 from kg.library import Query, load
+
+kg_query = importlib.import_module("kg.query")
 
 SYNTHETIC_STUDY = "NCT90000007"
 
@@ -81,36 +92,78 @@ def write_corpus(count: int, path: Path, *, seed: int, without_results: bool) ->
     return path
 
 
+PARAMS: dict[str, str] = {}
+"""The ``--param`` values, by parameter name."""
+
+
 def params_for(query: Query) -> dict[str, str]:
-    """Default parameters, with a study that exists in every synthetic corpus."""
-    return {p.name: SYNTHETIC_STUDY for p in query.parameters if p.name == "nctId"}
+    """Default parameters, with a study that exists in every synthetic corpus, and the
+    ``--param`` values the query has a parameter for."""
+    names = {p.name for p in query.parameters}
+    found = {"nctId": SYNTHETIC_STUDY} if "nctId" in names else {}
+    return found | {name: value for name, value in PARAMS.items() if name in names}
 
 
-def time_query(source: object, query: Query, repeat: int, timeout: float) -> float:
-    """The median wall time of ``repeat`` runs, in seconds (inf when one timed out)."""
+class Timed(NamedTuple):
+    """A query's median wall time in seconds (inf when a run timed out), its rows, and whether
+    the text index narrowed it (None: the query searches no text)."""
+
+    seconds: float
+    rows: int | None = None
+    narrowed: bool | None = None
+
+
+def time_query(source: object, query: Query, repeat: int, timeout: float) -> Timed:
+    """The median of ``repeat`` runs of ``query`` on ``source``."""
     times = []
+    rows = None
     for _ in range(repeat):
         start = time.perf_counter()
         try:
-            kg.query(source, query, params_for(query), timeout=timeout)
+            result = kg.query(source, query, params_for(query), timeout=timeout)
         except QueryTimeout:
-            return math.inf
+            return Timed(math.inf)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        rows = len(result)
+    return Timed(statistics.median(times), rows, was_narrowed(source, query))
 
 
-def fmt_ms(seconds: float | None, timeout: float) -> str:
-    if seconds is None:
+def was_narrowed(source: object, query: Query) -> bool | None:
+    """Whether ``kg.query`` gives ``query`` values from the text index of ``source``."""
+    if not query.search:
+        return None
+    index = getattr(source, "text", None)
+    if index is None:
+        return False
+    bindings = query.bindings(params_for(query))
+    text = sparql.with_values(query.text, bindings)
+    return kg_query.narrowed(text, query, bindings, index) != text
+
+
+def use_text_index(store: kg.OxigraphStore, mode: str) -> None:
+    """Make ``store`` give its text index to the queries as ``--text-index`` says."""
+    if mode == "never":
+        store.text = None
+    elif mode == "always" and store.text is not None:
+        store.text.pays = lambda found, within: True
+
+
+def fmt_ms(timed: Timed | None, timeout: float) -> str:
+    if timed is None:
         return "-"
-    if math.isinf(seconds):
+    if math.isinf(timed.seconds):
         return f">{timeout * 1000:.0f}"
-    return f"{seconds * 1000:.1f}"
+    return f"{timed.seconds * 1000:.1f}"
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    if a is None or b is None or math.isinf(a) or math.isinf(b):
+def ratio(a: Timed | None, b: Timed | None) -> str:
+    if a is None or b is None or math.isinf(a.seconds) or math.isinf(b.seconds):
         return "-"
-    return f"{a / max(b, 1e-9):.1f}"
+    return f"{a.seconds / max(b.seconds, 1e-9):.1f}"
+
+
+def fmt_index(timed: Timed) -> str:
+    return {None: "", True: "yes", False: "no"}[timed.narrowed]
 
 
 def selected(args: argparse.Namespace) -> list[Query]:
@@ -133,22 +186,27 @@ def selected(args: argparse.Namespace) -> list[Query]:
 
 def time_queries(
     queries: list[Query],
-    oxigraph: Callable[[Query], float],
+    oxigraph: Callable[[Query], Timed],
     graph: object | None,
     args: argparse.Namespace,
 ) -> None:
-    """One line per query: its median on rdflib (when built) and on Oxigraph, and the ratio."""
+    """One line per query: its median on rdflib (when built) and on Oxigraph, the ratio, the
+    rows Oxigraph returned and whether the text index narrowed the query."""
     width = max(len(q.name) for q in queries)
-    print(f"\n{'query'.ljust(width)}  {'rdflib ms':>10}  {'Oxigraph ms':>11}  {'ratio':>7}")
+    print(
+        f"\n{'query'.ljust(width)}  {'rdflib ms':>10}  {'Oxigraph ms':>11}  {'ratio':>7}"
+        f"  {'rows':>8}  index"
+    )
     ratios = []
     for q in queries:
-        ox_time = oxigraph(q)
-        rdf_time = time_query(graph, q, args.repeat, args.timeout) if graph is not None else None
-        if rdf_time is not None and not math.isinf(rdf_time) and not math.isinf(ox_time):
-            ratios.append(rdf_time / max(ox_time, 1e-9))
+        ox = oxigraph(q)
+        rdf = time_query(graph, q, args.repeat, args.timeout) if graph is not None else None
+        if rdf is not None and not math.isinf(rdf.seconds) and not math.isinf(ox.seconds):
+            ratios.append(rdf.seconds / max(ox.seconds, 1e-9))
+        rows = "-" if ox.rows is None else f"{ox.rows:,}"
         print(
-            f"{q.name.ljust(width)}  {fmt_ms(rdf_time, args.timeout):>10}  "
-            f"{fmt_ms(ox_time, args.timeout):>11}  {ratio(rdf_time, ox_time):>7}",
+            f"{q.name.ljust(width)}  {fmt_ms(rdf, args.timeout):>10}  "
+            f"{fmt_ms(ox, args.timeout):>11}  {ratio(rdf, ox):>7}  {rows:>8}  {fmt_index(ox)}",
             flush=True,
         )
     if ratios:
@@ -156,38 +214,44 @@ def time_queries(
         print(f"{'geometric mean ratio'.ljust(width)}  {'':>10}  {'':>11}  {geo:>7.1f}")
 
 
-def _time_in_child(path: Path, query: Query, repeat: int, out: Any) -> None:
-    """In a child process: open the store read-only, say so, and send the time of each run."""
+def _time_in_child(path: Path, query: Query, args: argparse.Namespace, out: Any) -> None:
+    """In a child process: open the store read-only, say so, send the time and rows of each
+    run, then whether the text index narrowed the query."""
     store = kg.OxigraphStore.open(path, read_only=True)
+    use_text_index(store, args.text_index)
     out.send(None)
-    for _ in range(repeat):
+    for _ in range(args.repeat):
         start = time.perf_counter()
-        kg.query(store, query, params_for(query))
-        out.send(time.perf_counter() - start)
+        result = kg.query(store, query, params_for(query))
+        out.send((time.perf_counter() - start, len(result)))
+    out.send(was_narrowed(store, query))
 
 
-def time_in_child(path: Path, query: Query, repeat: int, timeout: float) -> float:
-    """The median of ``repeat`` runs in a child process (inf when one ran over ``timeout``)."""
+def time_in_child(path: Path, query: Query, args: argparse.Namespace) -> Timed:
+    """The median of ``--repeat`` runs in a child process (inf when one ran over
+    ``--timeout``)."""
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.Process(
-        target=_time_in_child, args=(path, query, repeat, send), daemon=True
+        target=_time_in_child, args=(path, query, args, send), daemon=True
     )
     child.start()
     send.close()
     times = []
     try:
         receive.recv()  # the store is open
-        for _ in range(repeat):
-            if not receive.poll(timeout):
-                return math.inf
-            times.append(receive.recv())
+        for _ in range(args.repeat):
+            if not receive.poll(args.timeout):
+                return Timed(math.inf)
+            seconds, rows = receive.recv()
+            times.append(seconds)
+        narrowed = receive.recv()
     except EOFError:
         raise SystemExit(f"{query.name}: the query failed (exit code {child.exitcode})") from None
     finally:
         child.kill()
         child.join()
         receive.close()
-    return statistics.median(times)
+    return Timed(statistics.median(times), rows, narrowed)
 
 
 def bench_store(path: Path, args: argparse.Namespace) -> None:
@@ -197,7 +261,7 @@ def bench_store(path: Path, args: argparse.Namespace) -> None:
     print(f"\n== {studies:,} studies, {len(store):,} quads in {path} (built before)")
     del store
     queries = selected(args)
-    time_queries(queries, lambda q: time_in_child(path, q, args.repeat, args.timeout), None, args)
+    time_queries(queries, lambda q: time_in_child(path, q, args), None, args)
 
 
 def bench_size(count: int, args: argparse.Namespace, workdir: Path) -> None:
@@ -215,6 +279,7 @@ def bench_size(count: int, args: argparse.Namespace, workdir: Path) -> None:
     store = kg.OxigraphStore.open(workdir / f"store-{count}", create=True)
     store.build([zip_path])
     ox_load = time.perf_counter() - start
+    use_text_index(store, args.text_index)
 
     graph = None
     rdf_load = None
@@ -270,7 +335,25 @@ def main() -> int:
     parser.add_argument(
         "--library", type=Path, metavar="DIR", help="time the .rq files here instead"
     )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter for every query that has it; repeat for more",
+    )
+    parser.add_argument(
+        "--text-index",
+        choices=("cost", "always", "never"),
+        default="cost",
+        help="when text searches are given the store's text index (default: where it pays)",
+    )
     args = parser.parse_args()
+    for given in args.param:
+        name, sep, value = given.partition("=")
+        if not sep:
+            parser.error(f"--param {given}: expected NAME=VALUE")
+        PARAMS[name] = value
     if args.store is not None:
         version = sys.version.split()[0]
         print(f"ctgov-kg {kg.__version__}, Python {version}, median of {args.repeat}")

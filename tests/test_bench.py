@@ -32,3 +32,40 @@ def test_the_scale_benchmark_measures_every_step_of_a_small_corpus(tmp_path):
     assert set(figures["queries"]) == {q.name for q in kg.queries()}
     assert figures["validate_s"] > 0
     assert "validate the store" in done.stdout
+
+
+QUERY = SCALE.with_name("query.py")
+
+
+def test_the_query_benchmark_times_a_text_search_with_and_without_the_text_index(tmp_path):
+    corpus = tmp_path / "corpus.zip"
+    made = subprocess.run(
+        [sys.executable, str(SCALE.with_name("corpus.py")), "40", "-o", str(corpus)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stderr[-3000:]
+    kg.OxigraphStore.open(tmp_path / "store", create=True).build([corpus])
+    lines = {}
+    for mode in ("always", "never"):
+        options = ["--queries", "studies-by-keyword,late-studies", "--param", "text=tumor"]
+        options += ["--repeat", "1", "--text-index", mode]
+        done = subprocess.run(
+            [sys.executable, str(QUERY), "--store", str(tmp_path / "store"), *options],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        lines[mode] = {
+            line.split()[0]: line.split()[4:]
+            for line in done.stdout.splitlines()
+            if "  -  " in line
+        }
+    found = kg.query(kg.OxigraphStore.open(tmp_path / "store"), "studies-by-keyword", text="tumor")
+    assert len(found) > 0
+    assert lines["always"]["studies-by-keyword"] == [f"{len(found):,}", "yes"]
+    assert lines["never"]["studies-by-keyword"] == [f"{len(found):,}", "no"]
+    assert lines["always"]["late-studies"] == lines["never"]["late-studies"]
+    assert len(lines["never"]["late-studies"]) == 1
