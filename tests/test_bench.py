@@ -29,7 +29,8 @@ def test_the_scale_benchmark_measures_every_step_of_a_small_corpus(tmp_path):
     store = next(v for k, v in figures.items() if k.startswith("store_"))
     assert store["records"] == 40 and store["disk_mib"] > 0
     assert store["close_seconds"] >= store["text_index_seconds"] > 0
-    assert set(figures["queries"]) == {q.name for q in kg.queries()}
+    assert set(figures["queries"]) == set(figures["query_rows"]) == {q.name for q in kg.queries()}
+    assert figures["query_rows"]["describe-study"] > 0
     assert figures["validate_s"] > 0
     assert "validate the store" in done.stdout
 
