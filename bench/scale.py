@@ -8,7 +8,8 @@ a child process so that its peak memory (max RSS, workers included) is its own:
   path (up to ``--rdflib-max`` studies: it holds ~1.5 KB per quad);
 - ``kg build ZIP --store DIR``: the zip to a queryable Oxigraph store, and its size on disk
   (``--loaders N``: also with N bulk loads at once instead of the build's default), with the
-  time of its end (the last bulk load, then the compaction and the text index at once);
+  time of its end (the last bulk load, then the compaction and the text index at once, each
+  timed; ``--end-apart``: also built with the two one after the other, their baseline);
 - the median of every library query on that store (default parameters, ``--repeat`` runs after
   one warm-up run; the warm-up alone where ``--repeat`` runs would exceed ``--query-budget``);
 - validating the store: the shapes run as SPARQL on Oxigraph.
@@ -45,9 +46,11 @@ from kg.text_index import FILE as TEXT_INDEX
 STORE_CHILD = """
 import json, resource, sys, time
 import kg
+from kg import store as kg_store
 from kg.store import BulkSink
 from kg.text_index import TextIndex
 zip_path, directory, jobs, loaders = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+apart = sys.argv[5] == "apart"
 phases = {}
 def timed(name, call):
     def timed_call(*args, **kwargs):
@@ -59,6 +62,15 @@ def timed(name, call):
     return timed_call
 BulkSink.close = timed("close_seconds", BulkSink.close)
 TextIndex.make = staticmethod(timed("text_index_seconds", TextIndex.make))
+at_once = kg_store._at_once
+def end(compact, index):
+    compact = timed("compaction_seconds", compact)
+    if not apart:
+        return at_once(compact, index)
+    compact()
+    if index is not None:
+        index()
+kg_store._at_once = end
 t = time.perf_counter()
 store = kg.OxigraphStore.open(directory, create=True)
 report = store.build([zip_path], jobs=jobs, loaders=loaders, built_at="2026-01-01T00:00:00Z")
@@ -151,22 +163,28 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
             base,
             f"{rdf['peak_mib']:.0f} MiB, {rdf['seconds'] / nq['seconds']:.1f}x the N-Quads path",
         )
-    for loaders in sorted({LOADERS, args.loaders}, reverse=True):
+    builds = [(n, "together") for n in sorted({LOADERS, args.loaders}, reverse=True)]
+    if args.end_apart:
+        builds.append((LOADERS, "apart"))
+    for loaders, end in builds:
         directory = workdir / f"store-{size}"
         shutil.rmtree(directory, ignore_errors=True)
-        store = child(STORE_CHILD, str(zip_path), str(directory), str(args.jobs), str(loaders))
+        store = child(STORE_CHILD, str(zip_path), str(directory), str(args.jobs), str(loaders), end)
         on_disk = disk_mib(directory)
         text_mib = (directory / TEXT_INDEX).stat().st_size / 2**20
-        figures[f"store_{loaders}"] = {**store, "disk_mib": on_disk, "text_index_mib": text_mib}
+        key = f"store_{loaders}" + ("_apart" if end == "apart" else "")
+        figures[key] = {**store, "disk_mib": on_disk, "text_index_mib": text_mib}
         row(
-            f"zip -> Oxigraph store, {loaders} loader{'s' * (loaders > 1)}",
+            f"zip -> Oxigraph store, {loaders} loader{'s' * (loaders > 1)}"
+            + (", end apart" if end == "apart" else ""),
             store["seconds"],
             size,
             base,
             f"{store['peak_mib']:.0f} MiB, {on_disk:,.0f} MiB on disk "
             f"({text_mib:,.0f} MiB of it the text index); the last load, then compaction and "
-            f"text index at once: {store['close_seconds']:.1f} s "
-            f"(the index {store['text_index_seconds']:.1f} s)",
+            f"text index {'one after the other' if end == 'apart' else 'at once'}: "
+            f"{store['close_seconds']:.1f} s (compaction {store['compaction_seconds']:.1f} s, "
+            f"the index {store['text_index_seconds']:.1f} s)",
         )
     figures.update(store_figures(directory, size, base, args))
     return figures
@@ -225,6 +243,11 @@ def main() -> None:
         type=int,
         default=LOADERS,
         help=f"also build the store with this many bulk loads at once (default {LOADERS})",
+    )
+    parser.add_argument(
+        "--end-apart",
+        action="store_true",
+        help="also build the store with its compaction and text index one after the other",
     )
     parser.add_argument(
         "--workdir", type=Path, help="make the corpora and stores here, and keep them"
