@@ -175,8 +175,9 @@ def bench(size: int, args: argparse.Namespace, workdir: Path) -> dict:
         key = f"store_{loaders}" + ("_apart" if end == "apart" else "")
         figures[key] = {**store, "disk_mib": on_disk, "text_index_mib": text_mib}
         row(
-            f"zip -> Oxigraph store, {loaders} loader{'s' * (loaders > 1)}"
-            + (", end apart" if end == "apart" else ""),
+            "zip -> Oxigraph store, end apart"
+            if end == "apart"
+            else f"zip -> Oxigraph store, {loaders} loader{'s' * (loaders > 1)}",
             store["seconds"],
             size,
             base,
