@@ -34,7 +34,7 @@ from kg.errors import InputError, QueryError, QueryTimeout, UnsafeQueryError
 from kg.graph import KnowledgeGraph, build
 from kg.library import Query, find, library
 from kg.namespaces import PREFIXES
-from kg.oxigraph_terms import to_rdflib
+from kg.oxigraph_terms import rows_to_rdflib
 from kg.results import QueryResult
 from kg.text_index import TextIndex
 from kg.text_index import bits as text_bits
@@ -229,7 +229,7 @@ def _run_oxigraph(
             variables = [v.value for v in result.variables]
             raw, truncated = _take((tuple(solution) for solution in result), limit)
         del result
-        rows = [tuple(None if t is None else to_rdflib(t) for t in row) for row in raw]
+        rows = rows_to_rdflib(raw)
     except SyntaxError as exc:
         raise QueryError(f"the query does not parse: {exc}") from None
     except (OSError, RuntimeError, ValueError) as exc:

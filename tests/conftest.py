@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import kg.oxigraph_terms
 from kg import map_record
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -45,15 +44,13 @@ def all_records() -> dict[str, dict]:
 
 @contextlib.contextmanager
 def rdflib_log_kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[logging.LogRecord]]:
-    """The records rdflib logs meanwhile, kept as some log handlers keep them (literals made
-    afresh, so each ill-typed one is logged)."""
+    """The records rdflib logs meanwhile, kept as some log handlers keep them."""
     kept: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = kept.append  # type: ignore[method-assign]
     logger = logging.getLogger("rdflib")
     monkeypatch.setattr(logger, "propagate", False)
     logger.addHandler(handler)
-    kg.oxigraph_terms._literal.cache_clear()
     try:
         yield kept
     finally:
