@@ -41,7 +41,7 @@ from rdflib.term import Node
 from kg.errors import InputError
 from kg.findings import ValidationReport
 from kg.namespaces import GRAPH
-from kg.oxigraph_terms import to_rdflib
+from kg.oxigraph_terms import rows_to_rdflib
 from kg.shacl_sparql import Check, Nested, Scan, Targets, compile_shapes
 from kg.sparql import term as sparql_term
 from kg.store import SHARED, OxigraphStore
@@ -568,12 +568,10 @@ def _rows(store: ox.Store, query: str, *, union: bool = False) -> list[dict[str,
     :raises InputError: for an RDF-star triple term, which no shape can judge."""
     names, rows = _solutions(store, query, union)
     try:
-        return [
-            {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None}
-            for row in rows
-        ]
+        terms = rows_to_rdflib(rows)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    return [{n: t for n, t in zip(names, row, strict=True) if t is not None} for row in terms]
 
 
 def _solutions(
