@@ -44,6 +44,8 @@ _INEX_BARE = re.compile(
     rf"(?:\s+(?:(?:for|in|of|part|cohort|arm|group)\b|[-{_DASHES}(\[\d])\S*(?:\s+\S+){{0,5}})?",
     re.IGNORECASE,
 )
+_CLUSION = re.compile("clusion", re.IGNORECASE)
+"""What every inclusion or exclusion heading holds: lines without it are tested for less."""
 _KIND = re.compile(r"\b(non[- ]?inclusion|inclusion|exclusion)s?\b", re.IGNORECASE)
 _NOT_LABEL_END = frozenset(
     {"a", "an", "the", "of", "with", "to", "for", "by", "as", "at", "in", "on", "or", "and"}
@@ -55,7 +57,7 @@ _KEEP = "keep"
 
 
 def _clean(text: str) -> str:
-    return " ".join(_ESCAPE.sub(r"\1", text).split())
+    return " ".join((_ESCAPE.sub(r"\1", text) if "\\" in text else text).split())
 
 
 def _marker_end(body: str) -> int | None:
@@ -76,7 +78,11 @@ def _heading(body: str, marked: bool, lazy: bool) -> tuple[str | None, str, str]
 
     ``lazy`` lines (right after an item) must start with a capital to be a heading.
     """
-    h = _EMPHASIS.sub("", body).strip().strip("*_").strip()
+    if body.startswith("#") or "**" in body or "__" in body:
+        body = _EMPHASIS.sub("", body)
+    h = body.strip().strip("*_").strip()
+    if (marked or ":" not in h) and _CLUSION.search(h) is None:
+        return None
     first = next((c for c in h if c.isalpha()), "")
     if not first or (lazy and not first.isupper()):
         return None
