@@ -16,6 +16,7 @@ import ctypes
 import functools
 import operator
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -337,6 +338,8 @@ def _with_deadline(work: Callable[[], T], timeout: float | None) -> T:
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
+        if not getattr(sys.unraisablehook, "drops_query_stops", False):
+            sys.unraisablehook = _without_stops(sys.unraisablehook)
         threading.Thread(
             target=_cancel, args=(worker, lock, box), name="kg-query-cancel", daemon=True
         ).start()
@@ -344,6 +347,19 @@ def _with_deadline(work: Callable[[], T], timeout: float | None) -> T:
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def _without_stops(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``sys.unraisablehook`` less the stops :func:`_cancel` sends: one that lands in a weakref
+    callback or a ``__del__`` is dropped by Python, which would print it on stderr, and sent
+    again; every other exception still reaches ``hook``."""
+
+    def unraisable(info: Any) -> None:
+        if not isinstance(info.exc_value, _Cancelled):
+            hook(info)
+
+    unraisable.drops_query_stops = True  # type: ignore[attr-defined]
+    return unraisable
 
 
 def _cancel(worker: threading.Thread, lock: threading.Lock, box: dict[str, Any]) -> None:
